@@ -1,0 +1,190 @@
+"""Surnames from text to tensors: folding to ASCII, cleaning, a leakage-free split, batching.
+
+Notebook 3 teaches this pipeline; notebooks 1 and 2 borrow `line_to_tensor`.
+"""
+from __future__ import annotations
+
+import random
+import string
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.nn.utils.rnn import pad_sequence
+from torch.utils.data import DataLoader, Dataset
+
+from .download import EXPECTED, download_names
+
+ALPHABET = string.ascii_letters + " .,;'"  # the article's `all_letters`
+N_LETTERS = len(ALPHABET)  # 57
+LANGUAGES = tuple(sorted(EXPECTED))  # label order: alphabetical, the same in every process
+KNOWN_JUNK = frozenset({"To The First Page"})  # scraped page furniture, not a surname
+
+# Letters that NFD cannot split into base + accent, spelled the usual ASCII way.
+_TRANSLITERATE = str.maketrans({
+    "ß": "ss", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE",
+    "œ": "oe", "Œ": "OE", "đ": "d", "Đ": "D", "ı": "i", "þ": "th", "Þ": "Th",
+})
+_LETTER_INDEX = {letter: i for i, letter in enumerate(ALPHABET)}
+
+
+def fold_to_ascii(text: str) -> str:
+    """'Ślusàrski' -> 'Slusarski': NFD, drop combining marks, transliterate ß, ł, ø, æ, ..."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_TRANSLITERATE)
+
+
+def normalize_name(line: str) -> str:
+    """Fold to ASCII, turn hyphens and odd spaces into one space, trim spaces and commas at the ends.
+
+    Characters still outside ALPHABET (digits, ':', '/') are kept here so that `is_junk`
+    can see them; `name_to_indices` drops them.
+    """
+    folded = fold_to_ascii(line).replace("-", " ")
+    return " ".join(folded.split()).strip(" ,;")
+
+
+def is_junk(name: str) -> bool:
+    """A normalized line that is not a surname: page furniture or characters outside ALPHABET."""
+    return name in KNOWN_JUNK or not name or any(c not in _LETTER_INDEX for c in name)
+
+
+def read_lines(root: str | Path | None = None) -> dict[str, list[str]]:
+    """{language: raw non-empty lines}, languages sorted, fetching the data on first use."""
+    names_dir = download_names(root)
+    return {
+        lang: [line for line in (names_dir / f"{lang}.txt").read_text("utf-8").split("\n") if line.strip()]
+        for lang in LANGUAGES
+    }
+
+
+def load_names(root: str | Path | None = None, drop_junk: bool = True) -> dict[str, list[str]]:
+    """{language: normalized names} in sorted language order; duplicates kept, junk dropped."""
+    names = {lang: [normalize_name(line) for line in lines] for lang, lines in read_lines(root).items()}
+    if drop_junk:
+        names = {lang: [n for n in ns if not is_junk(n)] for lang, ns in names.items()}
+    return names
+
+
+@dataclass
+class DataReport:
+    """What the raw files hold, before any cleaning."""
+    lines: dict[str, int]  # non-empty lines per language
+    unique: dict[str, int]  # distinct normalized names per language
+    junk: list[tuple[str, str]]  # (language, raw line)
+    folded: list[tuple[str, str]]  # (raw, normalized) for lines that normalization changed
+    multi_label: dict[str, list[str]]  # name -> the languages it appears under (2 or more)
+    lengths: list[int] = field(repr=False)  # length of every clean, distinct (name, language) pair
+
+
+def data_report(raw: dict[str, list[str]]) -> DataReport:
+    """Count lines, duplicates, junk, folded accents and names shared between languages."""
+    normal = {lang: [normalize_name(line) for line in lines] for lang, lines in raw.items()}
+    junk = [(lang, line) for lang in raw for line, n in zip(raw[lang], normal[lang]) if is_junk(n)]
+    folded = sorted({(line, n) for lang in raw for line, n in zip(raw[lang], normal[lang])
+                     if line != n and not line.isascii()})
+    clean = {lang: sorted({n for n in ns if not is_junk(n)}) for lang, ns in normal.items()}
+    langs_of = defaultdict(list)
+    for lang, ns in clean.items():
+        for n in ns:
+            langs_of[n].append(lang)
+    return DataReport(
+        lines={lang: len(lines) for lang, lines in raw.items()},
+        unique={lang: len(set(ns)) for lang, ns in normal.items()},
+        junk=junk,
+        folded=folded,
+        multi_label={n: ls for n, ls in sorted(langs_of.items()) if len(ls) > 1},
+        lengths=[len(n) for ns in clean.values() for n in ns],
+    )
+
+
+Example = tuple[str, int]  # (normalized name, label index into LANGUAGES)
+
+
+@dataclass
+class Split:
+    """Train/val/test lists of distinct (name, label) pairs; no name string is in two parts."""
+    train: list[Example]
+    val: list[Example]
+    test: list[Example]
+    labels: tuple[str, ...] = LANGUAGES
+
+    def overlap(self, part: str = "test", other: str = "train") -> int:
+        """How many distinct names of `part` also occur in `other` (0 by construction)."""
+        return len({n for n, _ in getattr(self, part)} & {n for n, _ in getattr(self, other)})
+
+    def best_accuracy(self, part: str = "test") -> float:
+        """Ceiling for any classifier: a name under k languages can be right for only one of them."""
+        examples = getattr(self, part)
+        return len({n for n, _ in examples}) / len(examples)
+
+
+def make_split(names: dict[str, list[str]], val: float = 0.1, test: float = 0.1, seed: int = 0) -> Split:
+    """Deduplicate (name, language) pairs, keep each name's pairs together, stratify by language.
+
+    A name under several languages is stratified by its rarest one, so small classes keep
+    their share of the test set.
+    """
+    pairs = sorted({(n, LANGUAGES.index(lang)) for lang, ns in names.items() for n in ns})
+    labels_of = defaultdict(list)
+    for n, y in pairs:
+        labels_of[n].append(y)
+    size = Counter(y for _, y in pairs)
+    strata = defaultdict(list)
+    for n, ys in labels_of.items():
+        strata[min(ys, key=lambda y: (size[y], y))].append(n)
+    rng, parts = random.Random(seed), {"train": [], "val": [], "test": []}
+    for y in sorted(strata):
+        group = sorted(strata[y])
+        rng.shuffle(group)
+        n_test, n_val = round(test * len(group)), round(val * len(group))
+        for part, chunk in (("test", group[:n_test]), ("val", group[n_test:n_test + n_val]),
+                            ("train", group[n_test + n_val:])):
+            parts[part] += [(n, label) for n in chunk for label in labels_of[n]]
+    return Split(**{part: sorted(examples) for part, examples in parts.items()})
+
+
+def name_to_indices(name: str) -> torch.Tensor:
+    """'Albert' -> LongTensor (6,) of letter indices; characters outside ALPHABET are dropped."""
+    if not isinstance(name, str):
+        raise ValueError(f"a name must be a string, got {type(name).__name__}")
+    indices = [_LETTER_INDEX[c] for c in normalize_name(name) if c in _LETTER_INDEX]
+    if not indices:
+        raise ValueError(f"name contains no letters from the alphabet: {name!r}")
+    return torch.tensor(indices, dtype=torch.long)
+
+
+def line_to_tensor(name: str) -> torch.Tensor:
+    """The article's one-hot encoding: 'Albert' -> (6, 1, 57), one row per letter."""
+    indices = name_to_indices(name)
+    return torch.nn.functional.one_hot(indices, N_LETTERS).float().unsqueeze(1)
+
+
+class NamesDataset(Dataset):
+    """(letter indices (len,), label) pairs for a DataLoader; encodes every name once."""
+
+    def __init__(self, examples: list[Example]):
+        self.examples = examples
+        self.encoded = [name_to_indices(n) for n, _ in examples]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.encoded[i], self.examples[i][1]
+
+
+def collate_names(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """-> padded indices (batch, max_len), lengths (batch,), labels (batch,); pad value 0 is never read."""
+    sequences, labels = zip(*batch)
+    lengths = torch.tensor([len(s) for s in sequences])
+    return pad_sequence(list(sequences), batch_first=True), lengths, torch.tensor(labels)
+
+
+def make_loader(examples: list[Example], batch_size: int = 64, shuffle: bool = False,
+                generator: torch.Generator | None = None) -> DataLoader:
+    """A DataLoader of padded batches; pass a seeded `generator` when shuffling."""
+    return DataLoader(NamesDataset(examples), batch_size=batch_size, shuffle=shuffle,
+                      generator=generator, collate_fn=collate_names)

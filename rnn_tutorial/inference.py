@@ -1,0 +1,48 @@
+"""Predicting a name's language, and checkpoints that refuse to load into the wrong alphabet or labels."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .data import ALPHABET, LANGUAGES, name_to_indices
+from .rnn import NameClassifier
+
+
+@torch.no_grad()
+def predict(model: NameClassifier, name: str, k: int = 3) -> list[tuple[str, float]]:
+    """Top-`k` (language, probability) for one name; ValueError for an empty or letterless name."""
+    x = name_to_indices(name)  # raises ValueError with the reason
+    model.eval()
+    probs = model(x[None], torch.tensor([len(x)]))[0].exp()
+    top = probs.topk(min(k, len(probs)))
+    return [(model.labels[i], p) for p, i in zip(top.values.tolist(), top.indices.tolist())]
+
+
+def save_checkpoint(model: NameClassifier, path: str | Path, **info) -> Path:
+    """Save weights with the alphabet, label order and hyperparameters; `info` adds e.g. test scores."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({
+        "state_dict": model.state_dict(),
+        "alphabet": ALPHABET,
+        "labels": list(model.labels),
+        "hparams": {"hidden_size": model.h2o.in_features, "core": model.core_name,
+                    "dropout": model.dropout.p},
+        "info": info,
+    }, path)
+    return path
+
+
+def load_checkpoint(path: str | Path) -> NameClassifier:
+    """A NameClassifier rebuilt from `path`; ValueError if its alphabet or labels differ from the code's."""
+    checkpoint = torch.load(path, weights_only=True)
+    if checkpoint.get("alphabet") != ALPHABET:
+        raise ValueError(f"{Path(path).name} was trained on another alphabet "
+                         f"({checkpoint.get('alphabet')!r}); letters would be mis-mapped: retrain it")
+    if tuple(checkpoint.get("labels", ())) != LANGUAGES:
+        raise ValueError(f"{Path(path).name} has labels {checkpoint.get('labels')}, the code expects "
+                         f"{list(LANGUAGES)}; predictions would be mis-named: retrain it")
+    model = NameClassifier(labels=LANGUAGES, **checkpoint["hparams"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval()

@@ -1,0 +1,152 @@
+"""Training: the article's per-name loop with hand-made SGD, and batched training with Adam.
+
+Notebook 3 runs both on the same split; notebook 4 reuses `train_epoch` with clipping.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .data import Example, line_to_tensor, make_loader
+from .rnn import RNNDemo
+
+
+# ---- the article's loop: one name at a time, manual SGD ----------------------------------
+
+def random_training_example(by_label: dict[int, list[str]], rng: random.Random) -> tuple[int, str]:
+    """The article's sampler: a language uniformly at random, then one of its names."""
+    label = rng.choice(sorted(by_label))
+    return label, rng.choice(by_label[label])
+
+
+def article_step(model: RNNDemo, line_tensor: torch.Tensor, label: torch.Tensor,
+                 lr: float = 0.005) -> tuple[torch.Tensor, float]:
+    """One name: letters (len, 1, n_letters), label (1,) -> (last log-probs (1, n_labels), loss)."""
+    # forward: read every letter, keep the output after the last one
+    hidden = model.init_hidden()
+    for x_t in line_tensor:
+        output, hidden = model(x_t, hidden)
+    loss = nn.functional.nll_loss(output, label)
+    # backward
+    model.zero_grad()
+    loss.backward()
+    # update: p <- p - lr * dL/dp, the optimizer written by hand
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
+    return output, loss.item()
+
+
+def train_article(model: RNNDemo, train: list[Example], n_iters: int = 100_000, lr: float = 0.005,
+                  print_every: int = 5000, plot_every: int = 1000, seed: int = 0,
+                  uniform: bool = True, log: Callable[[str], None] = print) -> list[float]:
+    """The article's loop over `train`; returns the loss averaged over every `plot_every` iterations.
+
+    `uniform=True` samples a language first (the article); False samples a name uniformly.
+    """
+    rng = random.Random(seed)
+    by_label: dict[int, list[str]] = {}
+    for name, y in train:
+        by_label.setdefault(y, []).append(name)
+    averages, running = [], 0.0
+    for it in range(1, n_iters + 1):
+        if uniform:
+            y, name = random_training_example(by_label, rng)
+        else:
+            name, y = rng.choice(train)
+        _, loss = article_step(model, line_to_tensor(name), torch.tensor([y]), lr)
+        running += loss
+        if it % plot_every == 0:
+            averages.append(running / plot_every)
+            running = 0.0
+        if it % print_every == 0:
+            log(f"iteration {it:6d} ({it / n_iters:4.0%})  mean loss {averages[-1]:.4f}")
+    return averages
+
+
+@torch.no_grad()
+def article_log_probs(model: RNNDemo, examples: list[Example]) -> torch.Tensor:
+    """Per-name forward of the article's model: -> log-probs (n, n_labels)."""
+    model.eval()
+    rows = []
+    for name, _ in examples:
+        hidden = model.init_hidden()
+        for x_t in line_to_tensor(name):
+            output, hidden = model(x_t, hidden)
+        rows.append(output[0])
+    return torch.stack(rows)
+
+
+# ---- batched training -----------------------------------------------------------------------
+
+def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer,
+                clip: float | None = None) -> float:
+    """One pass over `loader` of (x, lengths, y) batches; returns the mean loss per name."""
+    model.train()
+    total, count = 0.0, 0
+    for x, lengths, y in loader:
+        # forward
+        loss = nn.functional.nll_loss(model(x, lengths), y)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()}: lower the learning rate or set clip")
+        # backward
+        optimizer.zero_grad()
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        # update
+        optimizer.step()
+        total, count = total + loss.item() * len(y), count + len(y)
+    return total / count
+
+
+@torch.no_grad()
+def predict_log_probs(model: nn.Module, loader) -> tuple[torch.Tensor, torch.Tensor]:
+    """-> log-probs (n, n_labels) and targets (n,) for every name in `loader`, in order."""
+    model.eval()
+    outputs, targets = [], []
+    for x, lengths, y in loader:
+        outputs.append(model(x, lengths))
+        targets.append(y)
+    return torch.cat(outputs), torch.cat(targets)
+
+
+@dataclass
+class History:
+    """Per-epoch record of a `fit`; `best_epoch` is the one whose weights were kept (1-based)."""
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+
+
+def fit(model: nn.Module, train: list[Example], val: list[Example], epochs: int = 30,
+        lr: float = 3e-3, batch_size: int = 64, patience: int = 5, clip: float | None = None,
+        generator: torch.Generator | None = None, progress: bool = False) -> History:
+    """Adam on shuffled padded batches; stops after `patience` epochs without a better val loss
+    and restores the best weights."""
+    train_loader = make_loader(train, batch_size, shuffle=True, generator=generator)
+    val_loader = make_loader(val, batch_size=512)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history, best_state = History(), None
+    epoch_range = range(1, epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+        epoch_range = tqdm(epoch_range, desc="epochs")
+    for epoch in epoch_range:
+        history.train_loss.append(train_epoch(model, train_loader, optimizer, clip))
+        log_probs, targets = predict_log_probs(model, val_loader)
+        history.val_loss.append(nn.functional.nll_loss(log_probs, targets).item())
+        history.val_accuracy.append((log_probs.argmax(1) == targets).float().mean().item())
+        if history.val_loss[-1] <= min(history.val_loss):
+            history.best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
+        elif epoch - history.best_epoch >= patience:
+            break
+    model.load_state_dict(best_state)
+    return history
