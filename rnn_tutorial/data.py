@@ -150,6 +150,8 @@ def name_to_indices(name: str) -> torch.Tensor:
     """'Albert' -> LongTensor (6,) of letter indices; characters outside ALPHABET are dropped."""
     if not isinstance(name, str):
         raise ValueError(f"a name must be a string, got {type(name).__name__}")
+    if not name.strip():
+        raise ValueError("the name is empty")
     indices = [_LETTER_INDEX[c] for c in normalize_name(name) if c in _LETTER_INDEX]
     if not indices:
         raise ValueError(f"name contains no letters from the alphabet: {name!r}")

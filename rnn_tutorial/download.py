@@ -5,12 +5,14 @@ Used by every notebook through `rnn_tutorial.data`; notebook 3 shows what arrive
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from .utils import data_dir
@@ -101,7 +103,7 @@ def _fetch(url: str, dest: Path, root: Path) -> None:
             shutil.copyfileobj(response, out)
     except urllib.error.HTTPError as e:
         raise DataError(f"could not download {url}: HTTP {e.code} {e.reason}. {manual}") from e
-    except (urllib.error.URLError, OSError) as e:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
         raise DataError(f"could not download {url}: {e}. {manual}") from e
     size = dest.stat().st_size
     if expected is not None and size != int(expected):
@@ -122,7 +124,7 @@ def _extract_names(archive: Path, dest: Path) -> None:
                 path = PurePosixPath(member)
                 if str(path.parent) + "/" == MEMBER_DIR and path.suffix == ".txt":
                     (dest / path.name).write_bytes(zf.read(member))
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
         raise DataError(f"{archive.name} is corrupted: {e}") from e
 
 

@@ -1,0 +1,81 @@
+"""Command line: `python -m rnn_tutorial {fetch,train,predict,where}` (the original tutorial's train.py/predict.py)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .data import load_names, make_loader, make_split
+from .download import DataError, download_names
+from .inference import load_checkpoint, predict, save_checkpoint
+from .metrics import score
+from .rnn import CORES, NameClassifier
+from .training import fit, predict_log_probs
+from .utils import PROJECT_ROOT, models_dir, set_seed
+
+DEFAULT_MODEL = "name_classifier.pt"
+
+
+def train(args: argparse.Namespace) -> None:
+    """Train a NameClassifier on the leakage-free split, report test scores, save a checkpoint."""
+    generator = set_seed(args.seed)
+    split = make_split(load_names(), seed=args.seed)
+    model = NameClassifier(args.hidden_size, core=args.core, dropout=args.dropout)
+    history = fit(model, split.train, split.val, epochs=args.epochs, lr=args.lr, generator=generator,
+                  progress=sys.stderr.isatty())
+    scores = score(*predict_log_probs(model, make_loader(split.test, batch_size=512)))
+    print(f"best epoch {history.best_epoch}; test {scores}")
+    path = save_checkpoint(model, args.model, seed=args.seed, test_accuracy=scores.accuracy,
+                           test_macro_f1=scores.macro_f1)
+    print(f"saved {path}")
+
+
+def predict_names(args: argparse.Namespace) -> None:
+    """Print the top-k languages of each name, like the original predict.py."""
+    try:
+        model = load_checkpoint(args.model)
+    except FileNotFoundError:
+        sys.exit(f"no model at {args.model}: run `python -m rnn_tutorial train` first")
+    for name in args.names:
+        try:
+            guesses = predict(model, name, k=args.k)
+        except ValueError as e:
+            print(f"{name}: {e}")
+            continue
+        print(f"{name}:  " + "  ".join(f"{lang} {p:.2f}" for lang, p in guesses))
+
+
+def where(args: argparse.Namespace) -> None:
+    """Say where the executed notebooks, the data and the trained model are."""
+    print(f"notebooks (executed in place, with outputs): {PROJECT_ROOT / 'notebooks'}")
+    print(f"data: {download_names().parent}")
+    print(f"trained model: {args.model}" + ("" if args.model.exists() else " (not trained yet)"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m rnn_tutorial", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("fetch", help="download and verify the surnames data")
+    p_train = sub.add_parser("train", help="train and save the default model")
+    p_train.add_argument("--core", choices=CORES, default="hand")
+    p_train.add_argument("--hidden-size", type=int, default=128)
+    p_train.add_argument("--dropout", type=float, default=0.0)
+    p_train.add_argument("--lr", type=float, default=3e-3)
+    p_train.add_argument("--epochs", type=int, default=30)
+    p_train.add_argument("--seed", type=int, default=0)
+    p_predict = sub.add_parser("predict", help="top-k languages for each name")
+    p_predict.add_argument("names", nargs="+")
+    p_predict.add_argument("-k", type=int, default=3)
+    sub.add_parser("where", help="where the outputs, data and model are")
+    for p in sub.choices.values():
+        p.add_argument("--model", type=Path, default=models_dir() / DEFAULT_MODEL)
+    args = parser.parse_args(argv)
+    try:
+        {"fetch": lambda a: print(f"data ready: {download_names()}"), "train": train,
+         "predict": predict_names, "where": where}[args.command](args)
+    except DataError as e:
+        sys.exit(str(e))
+
+
+if __name__ == "__main__":
+    main()
