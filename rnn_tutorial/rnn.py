@@ -58,8 +58,8 @@ class RNN(nn.Module):
         xw = self.cell.project_input(x)  # all input projections in one operation
         h = h_0 if h_0 is not None else xw.new_zeros(batch, self.hidden_size)
         states = []
-        for t in range(seq):
-            h = self.cell.recur(xw[:, t], h)
+        for xw_t in xw.unbind(1):  # one view per step: xw[:, t] would cost a (batch, seq, hidden) zero-fill in backward
+            h = self.cell.recur(xw_t, h)
             states.append(h)
         states = torch.stack(states, dim=1)
         last = (lengths - 1) if lengths is not None else torch.full((batch,), seq - 1)
