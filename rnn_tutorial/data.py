@@ -152,10 +152,10 @@ def name_to_indices(name: str) -> torch.Tensor:
         raise ValueError(f"a name must be a string, got {type(name).__name__}")
     if not name.strip():
         raise ValueError("the name is empty")
-    indices = [_LETTER_INDEX[c] for c in normalize_name(name) if c in _LETTER_INDEX]
-    if not indices:
+    kept = [c for c in normalize_name(name) if c in _LETTER_INDEX]
+    if not any(c.isalpha() for c in kept):
         raise ValueError(f"name contains no letters from the alphabet: {name!r}")
-    return torch.tensor(indices, dtype=torch.long)
+    return torch.tensor([_LETTER_INDEX[c] for c in kept], dtype=torch.long)
 
 
 def line_to_tensor(name: str) -> torch.Tensor:
