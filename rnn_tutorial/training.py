@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .data import Example, line_to_tensor, make_loader
+from .data import LANGUAGES, Example, line_to_tensor, make_loader
 from .rnn import RNNDemo
 
 
@@ -25,13 +25,33 @@ def random_training_example(by_label: dict[int, list[str]], rng: random.Random) 
     return label, rng.choice(by_label[label])
 
 
+def article_forward(model: RNNDemo, line_tensor: torch.Tensor) -> torch.Tensor:
+    """Letters (len, 1, n_letters) -> log-probs (1, n_labels) after the last letter.
+
+    The same numbers as calling `model(x_t, hidden)` letter by letter, computed with fewer
+    operations: i2h's weight is [W_xh | W_hh] (the rows of cat(X_t, H_{t-1})), so every X_t W_xh
+    is taken in one product, and i2o runs once, on the last state, the only output the loss reads.
+    The article's buggy forward (`article_bugs=True`) is run letter by letter as published.
+    """
+    if model.article_bugs:
+        hidden = model.init_hidden()
+        for x_t in line_tensor:
+            output, hidden = model(x_t, hidden)
+        return output
+    n_in = line_tensor.shape[-1]
+    W_xh, W_hh = model.i2h.weight[:, :n_in].t(), model.i2h.weight[:, n_in:].t()
+    xw = torch.addmm(model.i2h.bias, line_tensor[:, 0], W_xh)  # (len, hidden)
+    hidden = model.init_hidden().to(xw)
+    for xw_t in xw.split(1):
+        hidden = torch.tanh(torch.addmm(xw_t, hidden, W_hh))
+    return model.softmax(model.i2o(hidden))
+
+
 def article_step(model: RNNDemo, line_tensor: torch.Tensor, label: torch.Tensor,
                  lr: float = 0.005) -> tuple[torch.Tensor, float]:
     """One name: letters (len, 1, n_letters), label (1,) -> (last log-probs (1, n_labels), loss)."""
     # forward: read every letter, keep the output after the last one
-    hidden = model.init_hidden()
-    for x_t in line_tensor:
-        output, hidden = model(x_t, hidden)
+    output = article_forward(model, line_tensor)
     loss = nn.functional.nll_loss(output, label)
     # backward
     model.zero_grad()
@@ -49,24 +69,31 @@ def train_article(model: RNNDemo, train: list[Example], n_iters: int = 100_000, 
     """The article's loop over `train`; returns the loss averaged over every `plot_every` iterations.
 
     `uniform=True` samples a language first (the article); False samples a name uniformly.
+    Every `print_every` iterations `log` gets the mean loss and the last name with its guess.
     """
     rng = random.Random(seed)
     by_label: dict[int, list[str]] = {}
     for name, y in train:
         by_label.setdefault(y, []).append(name)
+    tensors: dict[str, torch.Tensor] = {}  # each name is encoded once, when first drawn
     averages, running = [], 0.0
     for it in range(1, n_iters + 1):
         if uniform:
             y, name = random_training_example(by_label, rng)
         else:
             name, y = rng.choice(train)
-        _, loss = article_step(model, line_to_tensor(name), torch.tensor([y]), lr)
+        if name not in tensors:
+            tensors[name] = line_to_tensor(name)
+        output, loss = article_step(model, tensors[name], torch.tensor([y]), lr)
         running += loss
         if it % plot_every == 0:
             averages.append(running / plot_every)
             running = 0.0
         if it % print_every == 0:
-            log(f"iteration {it:6d} ({it / n_iters:4.0%})  mean loss {averages[-1]:.4f}")
+            guess = output.argmax().item()
+            mark = "✓" if guess == y else f"✗ ({LANGUAGES[y]})"
+            log(f"iteration {it:6d} ({it / n_iters:4.0%})  mean loss {averages[-1]:.4f}  "
+                f"{name} -> {LANGUAGES[guess]} {mark}")
     return averages
 
 
@@ -74,13 +101,7 @@ def train_article(model: RNNDemo, train: list[Example], n_iters: int = 100_000, 
 def article_log_probs(model: RNNDemo, examples: list[Example]) -> torch.Tensor:
     """Per-name forward of the article's model: -> log-probs (n, n_labels)."""
     model.eval()
-    rows = []
-    for name, _ in examples:
-        hidden = model.init_hidden()
-        for x_t in line_to_tensor(name):
-            output, hidden = model(x_t, hidden)
-        rows.append(output[0])
-    return torch.stack(rows)
+    return torch.cat([article_forward(model, line_to_tensor(name)) for name, _ in examples])
 
 
 # ---- batched training -----------------------------------------------------------------------
