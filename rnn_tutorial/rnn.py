@@ -8,7 +8,7 @@ import math
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .data import LANGUAGES, N_LETTERS
 
@@ -95,6 +95,7 @@ class RNNDemo(nn.Module):
 
 
 CORES = ("hand", "rnn", "gru", "lstm")
+READOUTS = ("last", "max")
 
 
 class NameClassifier(nn.Module):
@@ -102,14 +103,20 @@ class NameClassifier(nn.Module):
 
     `core` is "hand" (our `RNN`) or one of torch's "rnn", "gru", "lstm"; input is one-hot,
     fed to the hand core as letter indices (the same product, done as a row lookup).
+    `readout` "last" classifies the state after the last letter; "max" the element-wise
+    maximum of the states over the name's letters (it is kept in the state_dict, so
+    checkpoints remember it).
     """
 
     def __init__(self, hidden_size: int = 128, core: str = "hand", labels: tuple[str, ...] = LANGUAGES,
-                 input_size: int = N_LETTERS, dropout: float = 0.0):
+                 input_size: int = N_LETTERS, dropout: float = 0.0, readout: str = "last"):
         super().__init__()
         if core not in CORES:
             raise ValueError(f"core must be one of {CORES}, got {core!r}")
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
         self.core_name, self.labels, self.input_size = core, tuple(labels), input_size
+        self.readout = readout
         if core == "hand":
             self.core = RNN(input_size, hidden_size)
         else:
@@ -118,14 +125,28 @@ class NameClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.h2o = nn.Linear(hidden_size, len(self.labels))
 
+    def get_extra_state(self) -> dict:
+        return {"readout": self.readout}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.readout = state["readout"]
+
     def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Padded letter indices (batch, seq), lengths (batch,) -> final hidden state (batch, hidden)."""
+        """Padded letter indices (batch, seq), lengths (batch,) -> (batch, hidden): the state after
+        each name's last letter, or the maximum over its states."""
         if self.core_name == "hand":
-            return self.core(x, lengths)[1]
-        one_hot = nn.functional.one_hot(x, self.input_size).float()
-        packed = pack_padded_sequence(one_hot, lengths, batch_first=True, enforce_sorted=False)
-        _, h_n = self.core(packed)
-        return (h_n[0] if self.core_name == "lstm" else h_n)[-1]
+            states, h_last = self.core(x, lengths)
+        else:
+            one_hot = nn.functional.one_hot(x, self.input_size).float()
+            packed = pack_padded_sequence(one_hot, lengths, batch_first=True, enforce_sorted=False)
+            output, h_n = self.core(packed)
+            h_last = (h_n[0] if self.core_name == "lstm" else h_n)[-1]
+            if self.readout == "max":
+                states = pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])[0]
+        if self.readout == "last":
+            return h_last
+        padding = torch.arange(x.shape[1])[None, :] >= lengths[:, None]  # (batch, seq), True past the end
+        return states.masked_fill(padding[..., None], float("-inf")).amax(dim=1)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """(batch, seq) ints, (batch,) -> log-probabilities (batch, n_labels)."""

@@ -5,15 +5,15 @@ Notebook 3 runs both on the same split; notebook 4 reuses `train_epoch` with cli
 from __future__ import annotations
 
 import copy
-import math
 import random
 from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, WeightedRandomSampler
 
-from .data import LANGUAGES, Example, line_to_tensor, make_loader
+from .data import LANGUAGES, Example, NamesDataset, collate_names, line_to_tensor, make_loader
 from .rnn import RNNDemo
 
 
@@ -147,14 +147,38 @@ class History:
     best_epoch: int = 0
 
 
+def uniform_language_loader(train: list[Example], batch_size: int = 64,
+                            generator: torch.Generator | None = None) -> DataLoader:
+    """Batches drawn like the article's sampler: every language equally often (with replacement),
+    len(train) names per epoch."""
+    labels = torch.tensor([y for _, y in train])
+    weights = 1.0 / torch.bincount(labels).float()[labels]  # each language's weights sum to 1
+    sampler = WeightedRandomSampler(weights, num_samples=len(train), replacement=True, generator=generator)
+    return DataLoader(NamesDataset(train), batch_size=batch_size, sampler=sampler, collate_fn=collate_names)
+
+
 def fit(model: nn.Module, train: list[Example], val: list[Example], epochs: int = 30,
         lr: float = 3e-3, batch_size: int = 64, patience: int = 5, clip: float | None = None,
-        generator: torch.Generator | None = None, progress: bool = False) -> History:
+        generator: torch.Generator | None = None, progress: bool = False,
+        sampling: str = "natural", schedule: str = "constant") -> History:
     """Adam on shuffled padded batches; stops after `patience` epochs without a better val loss
-    and restores the best weights."""
-    train_loader = make_loader(train, batch_size, shuffle=True, generator=generator)
+    and restores the best weights.
+
+    `sampling="natural"` shows every training name once per epoch; "uniform" draws languages
+    equally often, as the article's loop does. `schedule="cosine"` lowers the learning rate from
+    `lr` to 0 along half a cosine over `epochs`; "constant" keeps it.
+    """
+    if sampling not in ("natural", "uniform"):
+        raise ValueError(f"sampling must be 'natural' or 'uniform', got {sampling!r}")
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
+    if sampling == "natural":
+        train_loader = make_loader(train, batch_size, shuffle=True, generator=generator)
+    else:
+        train_loader = uniform_language_loader(train, batch_size, generator)
     val_loader = make_loader(val, batch_size=512)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs) if schedule == "cosine" else None
     history, best_state = History(), None
     epoch_range = range(1, epochs + 1)
     if progress:
@@ -162,6 +186,8 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], epochs: int 
         epoch_range = tqdm(epoch_range, desc="epochs")
     for epoch in epoch_range:
         history.train_loss.append(train_epoch(model, train_loader, optimizer, clip))
+        if scheduler is not None:
+            scheduler.step()
         log_probs, targets = predict_log_probs(model, val_loader)
         history.val_loss.append(nn.functional.nll_loss(log_probs, targets).item())
         history.val_accuracy.append((log_probs.argmax(1) == targets).float().mean().item())
