@@ -1,0 +1,174 @@
+"""Vanishing and exploding gradients, measured: spectral rescaling of W_hh, dL/dH_t at every step,
+a long-range task with a controllable distance, and a small trainer that logs the gradient norm.
+
+Notebook 4 teaches all of it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .rnn import RNN, RNNCell
+
+
+# ---- W_hh with a chosen spectral norm -------------------------------------------------------
+
+def spectral_norm(W: torch.Tensor) -> float:
+    """Largest singular value of a matrix (hidden, hidden) -> float."""
+    return torch.linalg.matrix_norm(W.detach(), ord=2).item()
+
+
+def rescale_spectral_norm(W: torch.Tensor, rho: float) -> torch.Tensor:
+    """W (hidden, hidden) -> rho * W / sigma_max(W): same directions, largest singular value rho."""
+    return W * (rho / spectral_norm(W))
+
+
+def scaled_orthogonal(hidden_size: int, rho: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """rho * Q for a random orthogonal Q (hidden, hidden): every singular value equals rho."""
+    A = torch.randn(hidden_size, hidden_size, generator=generator)
+    Q, R = torch.linalg.qr(A)
+    return rho * Q * torch.sign(torch.diagonal(R))  # the sign fix makes Q uniformly distributed
+
+
+# ---- dL/dH_t at every step ----------------------------------------------------------------------
+
+def unroll(cell: RNNCell, x: torch.Tensor, h_0: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """Run `cell` over x (batch, seq, input) and keep every state H_1..H_T, each (batch, hidden),
+    with `retain_grad()` so that backward leaves dL/dH_t in `H_t.grad`."""
+    xw = cell.project_input(x)
+    h = h_0 if h_0 is not None else xw.new_zeros(x.shape[0], cell.hidden_size)
+    states = []
+    for t in range(x.shape[1]):
+        h = cell.recur(xw[:, t], h)
+        h.retain_grad()
+        states.append(h)
+    return states
+
+
+def gradient_norms(states: list[torch.Tensor]) -> torch.Tensor:
+    """After backward: ||dL/dH_t|| (Frobenius norm over batch and hidden) for t = 1..T -> (T,)."""
+    return torch.stack([h.grad.norm() for h in states]).detach()
+
+
+def decay_rate(norms: torch.Tensor) -> float:
+    """Least-squares slope of log ||dL/dH_t|| against t, as a factor per step back in time.
+
+    A factor of 0.5 means the gradient halves with every step it travels towards the start.
+    """
+    t = torch.arange(len(norms), dtype=torch.float64)
+    log_n = norms.double().log()
+    slope = ((t - t.mean()) * (log_n - log_n.mean())).sum() / ((t - t.mean()) ** 2).sum()
+    return float(torch.exp(-slope))  # going back in time is going down in t
+
+
+# ---- a task whose answer lies T steps in the past -------------------------------------------
+
+def first_symbol_task(n: int, distance: int, n_symbols: int = 4,
+                      generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """n sequences of 1 + distance steps -> x (n, 1 + distance, n_symbols + 1) floats, y (n,) labels.
+
+    Every step is the one-hot vector of a random symbol; the label is the symbol at step 0, which
+    alone carries a 1 in the last input ("start") column. The `distance` symbols after it are drawn
+    from the same alphabet, so they cannot be told apart from the answer by their input row alone:
+    the model must carry step 0 across `distance` steps. Chance accuracy is 1 / n_symbols.
+    """
+    symbols = torch.randint(n_symbols, (n, 1 + distance), generator=generator)
+    x = nn.functional.one_hot(symbols, n_symbols + 1).float()
+    x[:, 0, n_symbols] = 1.0
+    return x, symbols[:, 0]
+
+
+class SequenceClassifier(nn.Module):
+    """Float sequences (batch, T, input_size) -> recurrent core -> Linear on the last state -> log-probs.
+
+    `core` is "hand" (our `RNN`) or torch's "rnn", "gru", "lstm". `keep_bias` (gated cores) sets the
+    bias of the gate that keeps the old memory, the LSTM's forget gate f or the GRU's update gate z,
+    so that the memory path starts open (sigmoid(3) = 0.95).
+    """
+
+    def __init__(self, core: str, input_size: int, hidden_size: int, n_classes: int,
+                 keep_bias: float | None = None):
+        super().__init__()
+        self.core_name = core
+        if core == "hand":
+            self.core = RNN(input_size, hidden_size)
+        else:
+            self.core = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[core](input_size, hidden_size, batch_first=True)
+        self.h2o = nn.Linear(hidden_size, n_classes)
+        if keep_bias is not None:
+            rows = slice(hidden_size, 2 * hidden_size)  # gate chunk 1: LSTM (i, f, g, o), GRU (r, z, n)
+            with torch.no_grad():
+                self.core.bias_ih_l0[rows] = keep_bias
+                self.core.bias_hh_l0[rows] = 0.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, T, input_size) -> log-probabilities (batch, n_classes) read from the last state."""
+        states = self.core(x)[0]  # our RNN and torch's cores both return all states first
+        return torch.log_softmax(self.h2o(states[:, -1]), dim=1)
+
+    def state_gradients(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """||dL/dH_t|| for t = 1..T of the mean NLL loss on (x, y) -> (T,).
+
+        Steps the core one time step at a time so that every hidden state is a tensor we can ask for
+        its gradient; for the LSTM, H_t is the hidden state h_t (its cell state c_t is not counted).
+        """
+        if self.core_name == "hand":
+            states = unroll(self.core.cell, x)
+        else:
+            hidden, states = None, []
+            for t in range(x.shape[1]):
+                _, hidden = self.core(x[:, t:t + 1], hidden)
+                h = hidden[0] if self.core_name == "lstm" else hidden
+                h.retain_grad()
+                states.append(h)
+        log_probs = torch.log_softmax(self.h2o(states[-1].reshape(len(x), -1)), dim=1)
+        nn.functional.nll_loss(log_probs, y).backward()
+        self.zero_grad()
+        return gradient_norms(states)
+
+
+# ---- training with the gradient norm logged at every step ------------------------------------
+
+@dataclass
+class TrainLog:
+    """Per-step loss and total gradient norm (before clipping); `diverged` if the loss became NaN/inf."""
+    loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    diverged: bool = False
+
+
+def train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float,
+                batch_size: int = 32, clip: float | None = None, optimizer: str = "adam",
+                momentum: float = 0.0, generator: torch.Generator | None = None) -> TrainLog:
+    """`steps` updates on random minibatches of (x (n, T, input), y (n,)); stops early if the loss diverges."""
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+    log = TrainLog()
+    model.train()
+    for _ in range(steps):
+        idx = torch.randint(len(x), (batch_size,), generator=generator)
+        # forward
+        loss = nn.functional.nll_loss(model(x[idx]), y[idx])
+        # backward
+        opt.zero_grad()
+        loss.backward()
+        norm = nn.utils.clip_grad_norm_(model.parameters(), clip if clip is not None else float("inf"))
+        log.loss.append(loss.item())
+        log.grad_norm.append(norm.item())
+        if not torch.isfinite(loss):
+            log.diverged = True
+            break
+        # update
+        opt.step()
+    return log
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of sequences x (n, T, input) whose most likely class is y (n,)."""
+    model.eval()
+    return (model(x).argmax(1) == y).float().mean().item()
