@@ -111,8 +111,8 @@ class SequenceClassifier(nn.Module):
     def state_gradients(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """||dL/dH_t|| for t = 1..T of the mean NLL loss on (x, y) -> (T,).
 
-        Steps the core one time step at a time so that every hidden state is a tensor we can ask for
-        its gradient; for the LSTM, H_t is the hidden state h_t (its cell state c_t is not counted).
+        Steps the core one time step at a time so that every state is a tensor we can ask for its
+        gradient; the LSTM's state is the pair (h_t, c_t), so its norm counts both.
         """
         if self.core_name == "hand":
             states = unroll(self.core.cell, x)
@@ -120,12 +120,17 @@ class SequenceClassifier(nn.Module):
             hidden, states = None, []
             for t in range(x.shape[1]):
                 _, hidden = self.core(x[:, t:t + 1], hidden)
-                h = hidden[0] if self.core_name == "lstm" else hidden
-                h.retain_grad()
-                states.append(h)
-        log_probs = torch.log_softmax(self.h2o(states[-1].reshape(len(x), -1)), dim=1)
+                for part in (hidden if self.core_name == "lstm" else (hidden,)):
+                    part.retain_grad()
+                states.append(hidden)
+        last_h = states[-1][0] if self.core_name == "lstm" else states[-1]
+        log_probs = torch.log_softmax(self.h2o(last_h.reshape(len(x), -1)), dim=1)
         nn.functional.nll_loss(log_probs, y).backward()
         self.zero_grad()
+        if self.core_name == "lstm":
+            h_norms = gradient_norms([h for h, _ in states])
+            c_norms = gradient_norms([c for _, c in states[:-1]])  # the returned c_T is not on the loss's path
+            return torch.hypot(h_norms, torch.cat([c_norms, c_norms.new_zeros(1)]))
         return gradient_norms(states)
 
 
