@@ -28,6 +28,8 @@ class RNNCell(nn.Module):
     def project_input(self, x: torch.Tensor) -> torch.Tensor:
         """X W_xh + b_h for one-hot/float rows (..., input_size) or letter indices (...,) -> (..., hidden)."""
         if x.dtype in (torch.long, torch.int32, torch.int64):
+            if not (torch.is_grad_enabled() and (self.W_xh.requires_grad or self.b_h.requires_grad)):
+                return (self.W_xh + self.b_h)[x]  # inference: the same sums, one pass over the output
             return self.W_xh[x] + self.b_h  # a one-hot row times W_xh picks out one row of W_xh
         return x @ self.W_xh + self.b_h
 
