@@ -146,12 +146,9 @@ class TrainLog:
 
 def train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float,
                 batch_size: int = 32, clip: float | None = None, optimizer: str = "adam",
-                momentum: float = 0.0, generator: torch.Generator | None = None) -> TrainLog:
+                generator: torch.Generator | None = None) -> TrainLog:
     """`steps` updates on random minibatches of (x (n, T, input), y (n,)); stops early if the loss diverges."""
-    if optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    else:
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer](model.parameters(), lr=lr)
     log = TrainLog()
     model.train()
     for _ in range(steps):
