@@ -153,3 +153,24 @@ class NameClassifier(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """(batch, seq) ints, (batch,) -> log-probabilities (batch, n_labels)."""
         return torch.log_softmax(self.h2o(self.dropout(self.encode(x, lengths))), dim=1)
+
+    @classmethod
+    def merge(cls, models: list[NameClassifier]) -> NameClassifier:
+        """k hand-core models -> one hand-core model whose logits are the average of theirs.
+
+        The k hidden states side by side are one RNN state: W_xh and b_h concatenated, W_hh block
+        diagonal (no weight between the models), the output layer's weights concatenated and divided by k.
+        """
+        first = models[0]
+        if any(m.core_name != "hand" or m.readout != first.readout or m.labels != first.labels for m in models):
+            raise ValueError("merge needs hand-core models with the same readout and labels")
+        cells = [m.core.cell for m in models]
+        merged = cls(sum(c.hidden_size for c in cells), "hand", first.labels, first.input_size,
+                     first.dropout.p, first.readout)
+        with torch.no_grad():
+            merged.core.cell.W_xh.copy_(torch.cat([c.W_xh for c in cells], dim=1))
+            merged.core.cell.W_hh.copy_(torch.block_diag(*[c.W_hh for c in cells]))
+            merged.core.cell.b_h.copy_(torch.cat([c.b_h for c in cells]))
+            merged.h2o.weight.copy_(torch.cat([m.h2o.weight for m in models], dim=1) / len(models))
+            merged.h2o.bias.copy_(torch.stack([m.h2o.bias for m in models]).mean(dim=0))
+        return merged

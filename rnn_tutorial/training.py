@@ -5,13 +5,14 @@ Notebook 3 runs both on the same split; notebook 4 reuses `train_epoch` with cli
 from __future__ import annotations
 
 import copy
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, WeightedRandomSampler
+from torch.utils.data import DataLoader, Sampler, WeightedRandomSampler
 
 from .data import LANGUAGES, Example, NamesDataset, collate_names, line_to_tensor, make_loader
 from .rnn import RNNDemo
@@ -147,35 +148,80 @@ class History:
     best_epoch: int = 0
 
 
+def language_weights(train: list[Example]) -> torch.Tensor:
+    """(n,) sampling weight of each name: 1 / (names of its language), so every language sums to 1."""
+    labels = torch.tensor([y for _, y in train])
+    return 1.0 / torch.bincount(labels).float()[labels]
+
+
 def uniform_language_loader(train: list[Example], batch_size: int = 64,
                             generator: torch.Generator | None = None) -> DataLoader:
     """Batches drawn like the article's sampler: every language equally often (with replacement),
     len(train) names per epoch."""
-    labels = torch.tensor([y for _, y in train])
-    weights = 1.0 / torch.bincount(labels).float()[labels]  # each language's weights sum to 1
-    sampler = WeightedRandomSampler(weights, num_samples=len(train), replacement=True, generator=generator)
+    sampler = WeightedRandomSampler(language_weights(train), num_samples=len(train), replacement=True,
+                                    generator=generator)
     return DataLoader(NamesDataset(train), batch_size=batch_size, sampler=sampler, collate_fn=collate_names)
+
+
+class LengthBuckets(Sampler):
+    """Batches of names of similar length. Each epoch draws len(lengths) names (a permutation, or
+    with replacement by `weights`), sorts every pool of `pool` batches' worth by length, cuts it into
+    batches and shuffles the batches: far fewer padded steps (a random batch of 64 pads to ~13
+    letters, the mean name has 7)."""
+
+    def __init__(self, lengths: list[int], batch_size: int, generator: torch.Generator | None = None,
+                 weights: torch.Tensor | None = None, pool: int = 50):
+        self.lengths, self.batch_size, self.generator = torch.tensor(lengths), batch_size, generator
+        self.weights, self.pool = weights, pool
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.lengths)
+        if self.weights is None:
+            order = torch.randperm(n, generator=self.generator)
+        else:
+            order = torch.multinomial(self.weights, n, replacement=True, generator=self.generator)
+        batches = []
+        for chunk in order.split(self.batch_size * self.pool):
+            chunk = chunk[self.lengths[chunk].argsort(stable=True)]
+            batches += chunk.split(self.batch_size)
+        for i in torch.randperm(len(batches), generator=self.generator).tolist():
+            yield batches[i].tolist()
+
+
+def train_loader(train: list[Example], batch_size: int = 64, generator: torch.Generator | None = None,
+                 sampling: str = "natural", buckets: bool = False) -> DataLoader:
+    """Training batches: "natural" (each name once per epoch) or "uniform" (languages equally often),
+    optionally bucketed by length (`LengthBuckets`)."""
+    if sampling not in ("natural", "uniform"):
+        raise ValueError(f"sampling must be 'natural' or 'uniform', got {sampling!r}")
+    if not buckets:
+        if sampling == "natural":
+            return make_loader(train, batch_size, shuffle=True, generator=generator)
+        return uniform_language_loader(train, batch_size, generator)
+    dataset = NamesDataset(train)
+    weights = language_weights(train) if sampling == "uniform" else None
+    sampler = LengthBuckets([len(x) for x in dataset.encoded], batch_size, generator, weights)
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_names)
 
 
 def fit(model: nn.Module, train: list[Example], val: list[Example], epochs: int = 30,
         lr: float = 3e-3, batch_size: int = 64, patience: int = 5, clip: float | None = None,
         generator: torch.Generator | None = None, progress: bool = False,
-        sampling: str = "natural", schedule: str = "constant") -> History:
+        sampling: str = "natural", schedule: str = "constant", buckets: bool = False) -> History:
     """Adam on shuffled padded batches; stops after `patience` epochs without a better val loss
     and restores the best weights.
 
     `sampling="natural"` shows every training name once per epoch; "uniform" draws languages
     equally often, as the article's loop does. `schedule="cosine"` lowers the learning rate from
-    `lr` to 0 along half a cosine over `epochs`; "constant" keeps it.
+    `lr` to 0 along half a cosine over `epochs`; "constant" keeps it. `buckets=True` batches names
+    of similar length together (`LengthBuckets`): about a third faster.
     """
-    if sampling not in ("natural", "uniform"):
-        raise ValueError(f"sampling must be 'natural' or 'uniform', got {sampling!r}")
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
-    if sampling == "natural":
-        train_loader = make_loader(train, batch_size, shuffle=True, generator=generator)
-    else:
-        train_loader = uniform_language_loader(train, batch_size, generator)
+    batches = train_loader(train, batch_size, generator, sampling, buckets)
     val_loader = make_loader(val, batch_size=512)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs) if schedule == "cosine" else None
@@ -185,7 +231,7 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], epochs: int 
         from tqdm.auto import tqdm
         epoch_range = tqdm(epoch_range, desc="epochs")
     for epoch in epoch_range:
-        history.train_loss.append(train_epoch(model, train_loader, optimizer, clip))
+        history.train_loss.append(train_epoch(model, batches, optimizer, clip))
         if scheduler is not None:
             scheduler.step()
         log_probs, targets = predict_log_probs(model, val_loader)

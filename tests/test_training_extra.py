@@ -9,7 +9,8 @@ from torch import nn
 from rnn_tutorial.data import LANGUAGES, N_LETTERS, collate_names, line_to_tensor, name_to_indices
 from rnn_tutorial.inference import load_checkpoint, save_checkpoint
 from rnn_tutorial.rnn import NameClassifier, RNNDemo
-from rnn_tutorial.training import article_forward, article_log_probs, fit, uniform_language_loader
+from rnn_tutorial.training import (LengthBuckets, article_forward, article_log_probs, fit, train_loader,
+                                   uniform_language_loader)
 from rnn_tutorial.utils import set_seed
 
 
@@ -129,3 +130,37 @@ def test_plot_helpers_draw_one_figure_and_return_none(monkeypatch):
     ]
     assert all(call() is None for call in calls)
     assert shown == [1] * len(calls)
+
+
+# ---- length buckets and merged models --------------------------------------------------------
+
+def test_length_buckets_give_every_name_once_in_batches_of_similar_length():
+    lengths = [1 + (i * 7) % 15 for i in range(1000)]
+    sampler = LengthBuckets(lengths, batch_size=32, generator=torch.Generator().manual_seed(0), pool=10)
+    batches = list(sampler)
+    assert len(batches) == len(sampler) and sorted(i for b in batches for i in b) == list(range(1000))
+    spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
+    assert spread < 2  # a random batch of 32 would span nearly all 15 lengths
+
+
+def test_bucketed_uniform_sampling_still_draws_languages_equally_often(split):
+    loader = train_loader(split.train, 512, torch.Generator().manual_seed(0), sampling="uniform", buckets=True)
+    counts = torch.bincount(torch.cat([y for _, _, y in loader]), minlength=len(LANGUAGES))
+    expected = len(split.train) / len(LANGUAGES)
+    assert counts.min() > 0.8 * expected and counts.max() < 1.2 * expected
+
+
+@pytest.mark.parametrize("readout", ["last", "max"])
+def test_merged_model_averages_the_logits_of_its_parts(readout):
+    set_seed(0)
+    parts = [NameClassifier(6, readout=readout).eval() for _ in range(3)]
+    merged = NameClassifier.merge(parts).eval()
+    x, lengths, _ = collate_names([(name_to_indices(n), 0) for n in ["Li", "Schmidhuber", "Nakamura"]])
+    mean_logits = torch.stack([m.h2o(m.encode(x, lengths)) for m in parts]).mean(0)
+    assert merged.h2o.in_features == 18
+    assert torch.allclose(merged(x, lengths), torch.log_softmax(mean_logits, dim=1), atol=1e-6)
+
+
+def test_merge_refuses_torch_cores():
+    with pytest.raises(ValueError, match="hand-core"):
+        NameClassifier.merge([NameClassifier(4, core="gru"), NameClassifier(4, core="gru")])
