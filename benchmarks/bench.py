@@ -1,7 +1,8 @@
 """Benchmark: the article's per-name loop against batched training of the hand-written RNN and torch's RNN, GRU, LSTM.
 
 `make bench` (or `.venv/bin/python benchmarks/bench.py [--quick]`) prints a markdown table of medians and
-ratios and writes it to benchmarks/results.md (--quick: benchmarks/results/quick.md, not committed).
+ratios and writes it to benchmarks/results.md (--quick: benchmarks/results/quick.md, not committed);
+benchmarks/README.md says what is measured and how to read it.
 Every measurement runs in its own subprocess, so peak RSS is per run; repeats are interleaved round by round.
 """
 from __future__ import annotations
@@ -376,9 +377,10 @@ def main(argv=None):
     print(table)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(table)
-    (out.with_suffix(".json")).write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
-                                                      "machine": before, "runs": runs}, indent=1))
-    print(f"written to {out}", file=sys.stderr)
+    raw = HERE / "results" / f"{out.stem}.json"  # every run's figures, for a closer look (not committed)
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "machine": before, "runs": runs}))
+    print(f"written to {out} (raw figures: {raw})", file=sys.stderr)
 
 
 if __name__ == "__main__":
