@@ -233,6 +233,11 @@ def first_match(checks: list[dict], accuracy: float, macro_f1: float) -> dict | 
     return next((c for c in checks if c["accuracy"] >= accuracy and c["macro_f1"] >= macro_f1), None)
 
 
+def rss(rs: list[dict]) -> str:
+    """Median peak RSS and, in brackets, the RSS before the measured work started."""
+    return f"{med([r['peak_rss'] for r in rs]):.0f} ({med([r['baseline_rss'] for r in rs]):.0f} at start)"
+
+
 def fmt(x: float, digits: int = 2) -> str:
     return "n/a" if x is None or x != x else f"{x:.{digits}f}"
 
@@ -260,7 +265,8 @@ def summarize(args, runs: dict, before: dict, after: dict, minutes: float) -> st
               f"Split: `make_split(load_names(), seed=0)` (leakage-free), test = {runs['inference'][0]['n_names']} names. "
               f"{args.repeats} interleaved round(s), seeds 0..{args.repeats - 1}; every figure is a median over rounds "
               "(range over rounds in brackets). Evaluation time is excluded from every clock. "
-              "Peak RSS is `ru_maxrss` of the run's own process (it includes Python, torch and the data).", ""]
+              "Peak RSS is `ru_maxrss` of the run's own process; in brackets, its RSS once Python, torch, the data "
+              "and the model were loaded, before the measured work.", ""]
 
     # training table
     lines += ["## Training", "",
@@ -268,7 +274,7 @@ def summarize(args, runs: dict, before: dict, after: dict, minutes: float) -> st
               "|---|---|---|---|---|---|---|---|"]
     lines.append(f"| article's loop, {args.iters:,} iterations (RNNDemo, SGD lr 0.005, one name per step) | | | "
                  f"{fmt(art_wall)} ({spread([r['wall'] for r in art])}) | {fmt(art_cpu)} | "
-                 f"{fmt(target_acc, 3)} | {fmt(target_f1, 3)} | {fmt(med([r['peak_rss'] for r in art]), 0)} |")
+                 f"{fmt(target_acc, 3)} | {fmt(target_f1, 3)} | {rss(art)} |")
     epoch = {}
     match = {}
     for core in CORES:
@@ -281,7 +287,7 @@ def summarize(args, runs: dict, before: dict, after: dict, minutes: float) -> st
                   f" / macro-F1 {fmt(med([b['macro_f1'] for b in best]), 3)}")
         lines.append(f"| {CORE_NAMES[core]}, batch {args.batch_size} ({args.sampling}), Adam lr {args.lr:g} | "
                      f"{fmt(epoch[core][0])} ({spread(per_run_wall)}) | {fmt(epoch[core][1])} | | | "
-                     f"{result} | | {fmt(med([r['peak_rss'] for r in rs]), 0)} |")
+                     f"{result} | | {rss(rs)} |")
         if core == "hand":
             hits = [first_match(r["checks"], target_acc, target_f1) for r in rs]
             reached = [h for h in hits if h is not None]
@@ -310,7 +316,7 @@ def summarize(args, runs: dict, before: dict, after: dict, minutes: float) -> st
     lines += ["", "## Inference (hand-written `NameClassifier`, from strings to top-3)", "",
               "| mode | names per second, wall | names per second, CPU | peak RSS MB |", "|---|---|---|---|",
               f"| one at a time (`inference.predict` per name) | {one_rate:,.0f} | {one_rate_cpu:,.0f} | "
-              f"{fmt(med([r['peak_rss'] for r in inf]), 0)} (same process) |",
+              f"{rss(inf)}, all three modes |",
               f"| one batched pass over the test split (one padded batch) | {batch_rate:,.0f} | {batch_rate_cpu:,.0f} | |",
               f"| one pass in length-sorted batches of 256 (little padding) | {sorted_rate:,.0f} | {sorted_rate_cpu:,.0f} | |"]
 
