@@ -29,7 +29,7 @@ TARGETS = {"match_speedup": 50.0, "hand_vs_rnn": 1.25, "inference_speedup": 10.0
 # ---- children: one measurement each, result as one JSON line on stdout ------------------------
 
 class Clock:
-    """Wall and CPU seconds since start, minus the time spent in `paused()` blocks (evaluation)."""
+    """Wall and CPU seconds since start, minus the time spent in `pause(fn)` calls (evaluation)."""
 
     def __init__(self):
         self.start_wall, self.start_cpu, self.excluded_wall, self.excluded_cpu = time.perf_counter(), time.process_time(), 0.0, 0.0
@@ -59,7 +59,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def test_scores(model, test_loader) -> tuple[float, float]:
+def scores_on(model, test_loader) -> tuple[float, float]:
     from rnn_tutorial.metrics import score
     from rnn_tutorial.training import predict_log_probs
     log_probs, targets = predict_log_probs(model, test_loader)
@@ -123,7 +123,7 @@ def child_batched(core: str, seed: int, epochs: int, batch_size: int, lr: float,
 
     def check(epoch: float):
         def evaluate():
-            acc, f1 = test_scores(model, test_loader)
+            acc, f1 = scores_on(model, test_loader)
             model.train()  # predict_log_probs switched to eval mode; train_epoch will not switch back
             return acc, f1
         acc, f1 = clock.pause(evaluate)
@@ -205,7 +205,9 @@ def run_child(spec: dict) -> dict:
 
 def spawn(spec: dict) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    env.setdefault("RNN_TUTORIAL_DATA_URL", (HERE.parent.parent / "shared" / "data" / "data.zip").as_uri())
+    mirror = HERE.parent.parent / "shared" / "data" / "data.zip"  # the tests' offline copy, if there is one
+    if "RNN_TUTORIAL_DATA_URL" not in env and mirror.is_file():
+        env["RNN_TUTORIAL_DATA_URL"] = mirror.as_uri()
     proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:
