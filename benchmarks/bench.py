@@ -22,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 HIDDEN = 128
 CORES = ("hand", "rnn", "gru", "lstm")
+BATCHED = {core: (core, False) for core in CORES} | {"hand-buckets": ("hand", True), "rnn-buckets": ("rnn", True)}
 CORE_NAMES = {"hand": "hand-written RNN (`RNNCell`)", "rnn": "`nn.RNN`", "gru": "`nn.GRU`", "lstm": "`nn.LSTM`"}
 TARGETS = {"match_speedup": 50.0, "hand_vs_rnn": 1.25, "inference_speedup": 10.0}
 
@@ -87,35 +88,20 @@ def child_article(seed: int, iters: int) -> dict:
             "baseline_rss": baseline, "peak_rss": peak_rss_mb()}
 
 
-def language_balanced_loader(examples, batch_size: int, generator):
-    """Padded batches drawn like the article's sampler: every language equally likely, then a name of
-    it (with replacement); one epoch = len(examples) names."""
-    import torch
-    from torch.utils.data import DataLoader, WeightedRandomSampler
-    from rnn_tutorial.data import NamesDataset, collate_names
-    counts = torch.bincount(torch.tensor([y for _, y in examples])).double()
-    weights = (1.0 / counts)[[y for _, y in examples]]
-    sampler = WeightedRandomSampler(weights, num_samples=len(examples), replacement=True, generator=generator)
-    return DataLoader(NamesDataset(examples), batch_size=batch_size, sampler=sampler, collate_fn=collate_names)
-
-
 def child_batched(core: str, seed: int, epochs: int, batch_size: int, lr: float,
-                  dense_epochs: int, check_every: int, sampling: str = "shuffle") -> dict:
-    """NameClassifier(128, core), Adam on shuffled padded batches via `train_epoch`; test scores are
-    taken every `check_every` batches for the first `dense_epochs` epochs, then after each epoch,
-    with the clock paused."""
+                  dense_epochs: int, check_every: int, sampling: str = "natural", buckets: bool = False) -> dict:
+    """NameClassifier(128, core), Adam on the package's `train_loader` batches via `train_epoch`; test
+    scores are taken every `check_every` batches for the first `dense_epochs` epochs, then after each
+    epoch, with the clock paused."""
     import torch
     from rnn_tutorial.data import load_names, make_loader, make_split
     from rnn_tutorial.rnn import NameClassifier
-    from rnn_tutorial.training import train_epoch
+    from rnn_tutorial.training import train_epoch, train_loader
     from rnn_tutorial.utils import set_seed
     split = make_split(load_names(), seed=0)
     g = set_seed(seed)
     model = NameClassifier(HIDDEN, core)
-    if sampling == "shuffle":
-        loader = make_loader(split.train, batch_size, shuffle=True, generator=g)
-    else:
-        loader = language_balanced_loader(split.train, batch_size, g)
+    loader = train_loader(split.train, batch_size, g, sampling, buckets)
     test_loader = make_loader(split.test, batch_size=512)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     baseline = rss_mb()
@@ -277,34 +263,35 @@ def summarize(args, runs: dict, before: dict, after: dict, minutes: float) -> st
     lines.append(f"| article's loop, {args.iters:,} iterations (RNNDemo, SGD lr 0.005, one name per step) | | | "
                  f"{fmt(art_wall)} ({spread([r['wall'] for r in art])}) | {fmt(art_cpu)} | "
                  f"{fmt(target_acc, 3)} | {fmt(target_f1, 3)} | {rss(art)} |")
-    epoch = {}
-    match = {}
-    for core in CORES:
-        rs = runs[core]
+    epoch, match = {}, {}
+    for key, (core, buckets) in BATCHED.items():
+        rs = runs[key]
         per_run_wall = [med(r["epoch_wall"]) for r in rs]
         per_run_cpu = [med(r["epoch_cpu"]) for r in rs]
-        epoch[core] = (med(per_run_wall), med(per_run_cpu))
+        epoch[key] = (med(per_run_wall), med(per_run_cpu))
         best = [max(r["checks"], key=lambda c: c["accuracy"]) for r in rs]
         result = (f"best of {args.epochs} epochs: accuracy {fmt(med([b['accuracy'] for b in best]), 3)}"
                   f" / macro-F1 {fmt(med([b['macro_f1'] for b in best]), 3)}")
-        lines.append(f"| {CORE_NAMES[core]}, batch {args.batch_size} ({args.sampling}), Adam lr {args.lr:g} | "
-                     f"{fmt(epoch[core][0])} ({spread(per_run_wall)}) | {fmt(epoch[core][1])} | | | "
+        batching = f"batch {args.batch_size}, {args.sampling} sampling" + (", length buckets" if buckets else "")
+        lines.append(f"| {CORE_NAMES[core]}, {batching}, Adam lr {args.lr:g} | "
+                     f"{fmt(epoch[key][0])} ({spread(per_run_wall)}) | {fmt(epoch[key][1])} | | | "
                      f"{result} | | {rss(rs)} |")
         if core == "hand":
             hits = [first_match(r["checks"], target_acc, target_f1) for r in rs]
             reached = [h for h in hits if h is not None]
             if len(reached) * 2 > len(hits):  # the median exists only if most rounds reached it
                 pad = [float("inf")] * (len(hits) - len(reached))
-                match = {"wall": med([h["wall"] for h in reached] + pad), "cpu": med([h["cpu"] for h in reached] + pad),
+                match[key] = {"wall": med([h["wall"] for h in reached] + pad), "cpu": med([h["cpu"] for h in reached] + pad),
                          "epoch": med([h["epoch"] for h in reached] + pad),
                          "accuracy": med([h["accuracy"] for h in reached]), "macro_f1": med([h["macro_f1"] for h in reached]),
                          "range": spread([h["wall"] for h in reached])}
-                lines.append(f"| {CORE_NAMES['hand']}: until it first matches the article's loop on both test accuracy "
-                             f"and macro-F1 ({len(reached)}/{len(hits)} rounds) | | | {fmt(match['wall'])} ({match['range']}) | "
-                             f"{fmt(match['cpu'])} | {fmt(match['accuracy'], 3)} | {fmt(match['macro_f1'], 3)} "
-                             f"(after {fmt(match['epoch'])} epochs) | |")
+                m = match[key]
+                lines.append(f"| the same: until it first matches the article's loop on both test accuracy "
+                             f"and macro-F1 ({len(reached)}/{len(hits)} rounds) | | | {fmt(m['wall'])} ({m['range']}) | "
+                             f"{fmt(m['cpu'])} | {fmt(m['accuracy'], 3)} | {fmt(m['macro_f1'], 3)} "
+                             f"(after {fmt(m['epoch'])} epochs) | |")
             else:
-                lines.append(f"| {CORE_NAMES['hand']}: did not match the article's loop within {args.epochs} epochs "
+                lines.append(f"| the same: did not match the article's loop within {args.epochs} epochs "
                              f"in most rounds ({len(reached)}/{len(hits)}) | | | n/a | | | | |")
 
     # inference table
@@ -323,19 +310,21 @@ def summarize(args, runs: dict, before: dict, after: dict, minutes: float) -> st
               f"| one pass in length-sorted batches of 256 (little padding) | {sorted_rate:,.0f} | {sorted_rate_cpu:,.0f} | |"]
 
     # ratios
-    speedup = (art_wall / match["wall"]) if match else float("nan")
-    speedup_cpu = (art_cpu / match["cpu"]) if match else float("nan")
-    hand_rnn = epoch["hand"][0] / epoch["rnn"][0]
-    hand_rnn_cpu = epoch["hand"][1] / epoch["rnn"][1]
     inf_ratio = batch_rate / one_rate
     ok = lambda good: "met" if good else "**not met**"  # noqa: E731
     lines += ["", "## Ratios and targets", "",
-              "| ratio | wall | CPU | target | |", "|---|---|---|---|---|",
-              f"| article's loop time / batched hand-written RNN's time to match it | {fmt(speedup, 1)}x | {fmt(speedup_cpu, 1)}x | "
-              f">= {TARGETS['match_speedup']:g}x | {ok(speedup >= TARGETS['match_speedup'])} |",
-              f"| hand-written RNN / `nn.RNN`, time per epoch | {fmt(hand_rnn)}x | {fmt(hand_rnn_cpu)}x | "
-              f"<= {TARGETS['hand_vs_rnn']:g}x | {ok(hand_rnn <= TARGETS['hand_vs_rnn'])} |",
-              f"| batched / one-at-a-time inference rate | {fmt(inf_ratio, 1)}x | {fmt(batch_rate_cpu / one_rate_cpu, 1)}x | "
+              "| ratio | wall | CPU | target | |", "|---|---|---|---|---|"]
+    for key, label in (("hand", "random batches"), ("hand-buckets", "length buckets")):
+        m = match.get(key, {"wall": float("nan"), "cpu": float("nan")})
+        speedup, speedup_cpu = art_wall / m["wall"], art_cpu / m["cpu"]
+        lines.append(f"| article's loop time / batched hand-written RNN's time to match it ({label}) | {fmt(speedup, 1)}x | "
+                     f"{fmt(speedup_cpu, 1)}x | >= {TARGETS['match_speedup']:g}x | {ok(speedup >= TARGETS['match_speedup'])} |")
+    for key, label in (("hand", "random batches"), ("hand-buckets", "length buckets")):
+        rnn_key = key.replace("hand", "rnn")
+        hand_rnn, hand_rnn_cpu = epoch[key][0] / epoch[rnn_key][0], epoch[key][1] / epoch[rnn_key][1]
+        lines.append(f"| hand-written RNN / `nn.RNN`, time per epoch ({label}) | {fmt(hand_rnn)}x | {fmt(hand_rnn_cpu)}x | "
+                     f"<= {TARGETS['hand_vs_rnn']:g}x | {ok(hand_rnn <= TARGETS['hand_vs_rnn'])} |")
+    lines += [f"| batched / one-at-a-time inference rate | {fmt(inf_ratio, 1)}x | {fmt(batch_rate_cpu / one_rate_cpu, 1)}x | "
               f">= {TARGETS['inference_speedup']:g}x | {ok(inf_ratio >= TARGETS['inference_speedup'])} |",
               f"| length-sorted batches / one-at-a-time inference rate | {fmt(sorted_rate / one_rate, 1)}x | "
               f"{fmt(sorted_rate_cpu / one_rate_cpu, 1)}x | >= {TARGETS['inference_speedup']:g}x | "
@@ -357,8 +346,8 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, help="epochs of each batched run (default 8, quick 2)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate for the batched runs")
-    p.add_argument("--sampling", choices=("shuffle", "balanced"), default="shuffle",
-                   help="batched runs: shuffled epochs (as `fit` does) or every language equally likely (as the article)")
+    p.add_argument("--sampling", choices=("natural", "uniform"), default="natural",
+                   help="batched runs: every name once an epoch (`fit`'s default) or languages equally often (the article's)")
     p.add_argument("--out", type=Path, help="where to write the table (default benchmarks/results.md)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -370,17 +359,18 @@ def main(argv=None):
     args.epochs = args.epochs or (2 if args.quick else 8)
     out = args.out or (HERE / "results" / "quick.md" if args.quick else HERE / "results.md")
     before, start = machine(), time.perf_counter()
-    runs = {k: [] for k in ("article", *CORES, "inference")}
+    runs = {k: [] for k in ("article", *BATCHED, "inference")}
     batched = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, dense_epochs=4, check_every=10,
                    sampling=args.sampling)
     for r in range(args.repeats):
         schedule = [("article", {"kind": "article", "seed": r, "iters": args.iters})]
-        schedule += [(core, {"kind": "batched", "core": core, "seed": r, **batched}) for core in CORES]
+        schedule += [(key, {"kind": "batched", "core": core, "buckets": buckets, "seed": r, **batched})
+                     for key, (core, buckets) in BATCHED.items()]
         schedule += [("inference", {"kind": "inference", "seed": r, "inner": 3})]
         for key, spec in schedule:
             t = time.perf_counter()
             runs[key].append(spawn(spec))
-            print(f"round {r + 1}/{args.repeats}  {key:9s} {time.perf_counter() - t:6.1f} s", file=sys.stderr)
+            print(f"round {r + 1}/{args.repeats}  {key:12s} {time.perf_counter() - t:6.1f} s", file=sys.stderr)
     table = summarize(args, runs, before, machine(), (time.perf_counter() - start) / 60)
     print(table)
     out.parent.mkdir(parents=True, exist_ok=True)
