@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 
 def bars(values: Mapping[str, float], title: str, ylabel: str, log: bool = False,
@@ -43,6 +44,7 @@ def histogram(values: Sequence[int], title: str, xlabel: str, figsize: tuple[flo
     values = np.asarray(values)
     fig, ax = plt.subplots(figsize=figsize)
     ax.hist(values, bins=np.arange(values.min(), values.max() + 2) - 0.5, color="tab:blue")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(title=title, xlabel=xlabel, ylabel="count")
     fig.tight_layout()
     plt.show()
