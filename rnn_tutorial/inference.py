@@ -28,7 +28,7 @@ def save_checkpoint(model: NameClassifier, path: str | Path, **info) -> Path:
         "alphabet": ALPHABET,
         "labels": list(model.labels),
         "hparams": {"hidden_size": model.h2o.in_features, "core": model.core_name,
-                    "dropout": model.dropout.p},
+                    "dropout": model.dropout.p, "readout": model.readout},
         "info": info,
     }, path)
     return path

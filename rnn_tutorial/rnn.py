@@ -106,8 +106,7 @@ class NameClassifier(nn.Module):
     `core` is "hand" (our `RNN`) or one of torch's "rnn", "gru", "lstm"; input is one-hot,
     fed to the hand core as letter indices (the same product, done as a row lookup).
     `readout` "last" classifies the state after the last letter; "max" the element-wise
-    maximum of the states over the name's letters (it is kept in the state_dict, so
-    checkpoints remember it).
+    maximum of the states over the name's letters.
     """
 
     def __init__(self, hidden_size: int = 128, core: str = "hand", labels: tuple[str, ...] = LANGUAGES,
@@ -126,12 +125,6 @@ class NameClassifier(nn.Module):
             self.core = torch_core(input_size, hidden_size, batch_first=True)
         self.dropout = nn.Dropout(dropout)
         self.h2o = nn.Linear(hidden_size, len(self.labels))
-
-    def get_extra_state(self) -> dict:
-        return {"readout": self.readout}
-
-    def set_extra_state(self, state: dict) -> None:
-        self.readout = state["readout"]
 
     def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Padded letter indices (batch, seq), lengths (batch,) -> (batch, hidden): the state after

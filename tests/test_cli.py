@@ -13,9 +13,10 @@ def run(*args: str, models_dir) -> subprocess.CompletedProcess:
 
 
 def test_train_then_predict_prints_three_languages(tmp_path):
-    trained = run("train", "--epochs", "1", "--hidden-size", "32", models_dir=tmp_path)
+    trained = run("train", "--epochs", "1", "--hidden-size", "16", "--seeds", "2", models_dir=tmp_path)
     assert trained.returncode == 0, trained.stderr
-    assert "test accuracy" in trained.stdout and (tmp_path / "name_classifier.pt").is_file()
+    assert "final model (2 seeds): test accuracy" in trained.stdout
+    assert (tmp_path / "name_classifier.pt").is_file()
     predicted = run("predict", "Hinton", "42", models_dir=tmp_path)
     assert predicted.returncode == 0, predicted.stderr
     hinton, bad = predicted.stdout.splitlines()
