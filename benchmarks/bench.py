@@ -136,10 +136,9 @@ def child_batched(core: str, seed: int, epochs: int, batch_size: int, lr: float,
 
 def child_inference(seed: int, inner: int) -> dict:
     """Names per second for the hand-written NameClassifier (untrained: speed does not depend on the
-    weights): `predict` one name at a time vs one padded batch of the whole test split, both from strings."""
-    import torch
-    from rnn_tutorial.data import collate_names, load_names, make_split, name_to_indices
-    from rnn_tutorial.inference import predict
+    weights): `predict` one name at a time vs `predict_many` over the test split, both from strings to top-3."""
+    from rnn_tutorial.data import load_names, make_split
+    from rnn_tutorial.inference import predict, predict_many
     from rnn_tutorial.rnn import NameClassifier
     from rnn_tutorial.utils import set_seed
     split = make_split(load_names(), seed=0)
@@ -152,17 +151,11 @@ def child_inference(seed: int, inner: int) -> dict:
         for name in names:
             predict(model, name)
 
-    @torch.no_grad()
-    def batched():
-        x, lengths, _ = collate_names([(name_to_indices(name), 0) for name in names])
-        model(x, lengths).exp().topk(3, dim=1)
+    def batched():  # one padded batch of the whole split
+        predict_many(model, names, k=3, batch_size=len(names))
 
-    @torch.no_grad()
-    def sorted_batches(size: int = 256):
-        encoded = sorted((name_to_indices(name) for name in names), key=len)  # little padding per batch
-        for i in range(0, len(encoded), size):
-            x, lengths, _ = collate_names([(e, 0) for e in encoded[i:i + size]])
-            model(x, lengths).exp().topk(3, dim=1)
+    def sorted_batches(size: int = 256):  # predict_many's default: batches of similar length
+        predict_many(model, names, k=3, batch_size=size)
 
     out = {"n_names": len(names)}
     for key, fn in (("one", one_at_a_time), ("batched", batched), ("sorted", sorted_batches)):
@@ -306,8 +299,8 @@ def summarize(args, runs: dict, before: dict, after: dict, minutes: float) -> st
               "| mode | names per second, wall | names per second, CPU | peak RSS MB |", "|---|---|---|---|",
               f"| one at a time (`inference.predict` per name) | {one_rate:,.0f} | {one_rate_cpu:,.0f} | "
               f"{rss(inf)}, all three modes |",
-              f"| one batched pass over the test split (one padded batch) | {batch_rate:,.0f} | {batch_rate_cpu:,.0f} | |",
-              f"| one pass in length-sorted batches of 256 (little padding) | {sorted_rate:,.0f} | {sorted_rate_cpu:,.0f} | |"]
+              f"| `predict_many`, the whole test split as one padded batch | {batch_rate:,.0f} | {batch_rate_cpu:,.0f} | |",
+              f"| `predict_many`, length-sorted batches of 256 (its default) | {sorted_rate:,.0f} | {sorted_rate_cpu:,.0f} | |"]
 
     # ratios
     inf_ratio = batch_rate / one_rate

@@ -146,8 +146,11 @@ def make_split(names: dict[str, list[str]], val: float = 0.1, test: float = 0.1,
     return Split(**{part: sorted(examples) for part, examples in parts.items()})
 
 
-def name_to_indices(name: str) -> torch.Tensor:
-    """'Albert' -> LongTensor (6,) of letter indices; characters outside ALPHABET are dropped."""
+def letter_indices(name: str) -> list[int]:
+    """'Albert' -> [26, 11, 1, 4, 17, 19]; characters outside ALPHABET are dropped.
+
+    ValueError for a non-string, an empty name, or one with no letter of the alphabet.
+    """
     if not isinstance(name, str):
         raise ValueError(f"a name must be a string, got {type(name).__name__}")
     if not name.strip():
@@ -155,7 +158,12 @@ def name_to_indices(name: str) -> torch.Tensor:
     kept = [c for c in normalize_name(name) if c in _LETTER_INDEX]
     if not any(c.isalpha() for c in kept):
         raise ValueError(f"name contains no letters from the alphabet: {name!r}")
-    return torch.tensor([_LETTER_INDEX[c] for c in kept], dtype=torch.long)
+    return [_LETTER_INDEX[c] for c in kept]
+
+
+def name_to_indices(name: str) -> torch.Tensor:
+    """'Albert' -> LongTensor (6,) of letter indices (see `letter_indices`)."""
+    return torch.tensor(letter_indices(name), dtype=torch.long)
 
 
 def line_to_tensor(name: str) -> torch.Tensor:

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import torch
 
-from .data import ALPHABET, LANGUAGES, name_to_indices
+from torch.nn.utils.rnn import pad_sequence
+
+from .data import ALPHABET, LANGUAGES, letter_indices, name_to_indices
 from .rnn import NameClassifier
 
 
@@ -17,6 +19,24 @@ def predict(model: NameClassifier, name: str, k: int = 3) -> list[tuple[str, flo
     probs = model(x[None], torch.tensor([len(x)]))[0].exp()
     top = probs.topk(min(k, len(probs)))
     return [(model.labels[i], p) for p, i in zip(top.values.tolist(), top.indices.tolist())]
+
+
+@torch.no_grad()
+def predict_many(model: NameClassifier, names: list[str], k: int = 3,
+                 batch_size: int = 256) -> list[list[tuple[str, float]]]:
+    """`predict` for many names in batches of similar length (little padding); results in input order."""
+    encoded = [letter_indices(name) for name in names]  # raises ValueError naming the bad name
+    order = sorted(range(len(names)), key=lambda i: len(encoded[i]))
+    lengths = torch.tensor([len(encoded[i]) for i in order])
+    letters = torch.tensor([c for i in order for c in encoded[i]]).split(lengths.tolist())  # one tensor, split
+    model.eval()
+    results: list[list[tuple[str, float]]] = [[] for _ in names]
+    for start in range(0, len(order), batch_size):
+        batch = slice(start, start + batch_size)
+        top = model(pad_sequence(letters[batch], batch_first=True), lengths[batch]).exp().topk(k, dim=1)
+        for i, probs, labels in zip(order[batch], top.values.tolist(), top.indices.tolist()):
+            results[i] = [(model.labels[j], p) for p, j in zip(probs, labels)]
+    return results
 
 
 def save_checkpoint(model: NameClassifier, path: str | Path, **info) -> Path:

@@ -6,7 +6,7 @@ import pickle
 import pytest
 import torch
 
-from rnn_tutorial.inference import load_checkpoint, predict, save_checkpoint
+from rnn_tutorial.inference import load_checkpoint, predict, predict_many, save_checkpoint
 from rnn_tutorial.rnn import NameClassifier
 
 
@@ -28,6 +28,20 @@ def test_predict_returns_k_sorted_languages(model):
 def test_predict_rejects_bad_names_with_a_reason(model, bad, reason):
     with pytest.raises(ValueError, match=reason):
         predict(model, bad)
+
+
+def test_predict_many_agrees_with_predict_in_input_order(model):
+    names = ["Schmidhuber", "Li", "Hinton", "Ng", "Ślusàrski", "Li"]  # lengths out of order, a repeat
+    many = predict_many(model, names, k=3, batch_size=2)
+    for name, guesses in zip(names, many):
+        one = predict(model, name, k=3)
+        assert [lang for lang, _ in guesses] == [lang for lang, _ in one], name
+        assert [p for _, p in guesses] == pytest.approx([p for _, p in one], abs=1e-6)
+
+
+def test_predict_many_names_the_bad_name(model):
+    with pytest.raises(ValueError, match="'42!'"):
+        predict_many(model, ["Hinton", "42!"])
 
 
 def test_checkpoint_round_trip(model, tmp_path):
