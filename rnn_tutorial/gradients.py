@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .rnn import RNN, RNNCell
+from .rnn import RNNCell, make_core
 
 
 # ---- W_hh with a chosen spectral norm -------------------------------------------------------
@@ -92,10 +92,7 @@ class SequenceClassifier(nn.Module):
                  keep_bias: float | None = None):
         super().__init__()
         self.core_name = core
-        if core == "hand":
-            self.core = RNN(input_size, hidden_size)
-        else:
-            self.core = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[core](input_size, hidden_size, batch_first=True)
+        self.core = make_core(core, input_size, hidden_size)
         self.h2o = nn.Linear(hidden_size, n_classes)
         if keep_bias is not None:
             rows = slice(hidden_size, 2 * hidden_size)  # gate chunk 1: LSTM (i, f, g, o), GRU (r, z, n)

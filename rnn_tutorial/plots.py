@@ -1,11 +1,12 @@
-"""Plotting helpers for the notebooks (notebook 3 introduces them): each draws one figure, calls
-plt.show() and returns None, so a notebook cell shows the figure and nothing else."""
+"""Plotting helpers for the notebooks (the unrolled RNN of notebooks 1-2, the charts of notebook 3): each
+draws one figure, calls plt.show() and returns None, so a notebook cell shows the figure and nothing else."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
 
@@ -91,4 +92,49 @@ def letter_heatmaps(rows: Mapping[str, np.ndarray], labels: Sequence[str], title
     axes[0].set_ylabel("language")
     fig.colorbar(image, ax=list(axes), label="probability")
     fig.suptitle(title)
+    plt.show()
+
+
+def draw_unrolled(tokens: list[str], outputs: str = "last", title: str = "", figsize=(10, 4.2)) -> None:
+    """Draw an RNN unrolled over `tokens`: X_t below, H_t in a row, W_xh up and W_hh across at every step.
+
+    outputs: "last" draws O from the final state only, "every" an O above every H_t.
+    """
+    n = len(tokens)
+    fig, ax = plt.subplots(figsize=figsize)
+    box = dict(width=0.9, height=0.55)
+
+    def node(x, y, text, face, edge):
+        ax.add_patch(FancyBboxPatch((x - box["width"] / 2, y - box["height"] / 2), box["width"], box["height"],
+                                    boxstyle="round,pad=0.04", facecolor=face, edgecolor=edge, linewidth=1.5))
+        ax.text(x, y, text, ha="center", va="center", fontsize=12)
+
+    def arrow(x0, y0, x1, y1, label, color, offset=(0.0, 0.0)):
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops=dict(arrowstyle="-|>", color=color, lw=1.6, shrinkA=0, shrinkB=0))
+        if label:
+            ax.text((x0 + x1) / 2 + offset[0], (y0 + y1) / 2 + offset[1], label, color=color,
+                    fontsize=10, ha="center", va="center",
+                    bbox=dict(facecolor="white", edgecolor="none", pad=0.5))
+
+    blue, orange, green, grey = "#1f77b4", "#d95f02", "#1b9e77", "#555555"
+    step, y_x, y_h, y_o = 1.6, 0.0, 1.5, 3.0
+    node(0, y_h, "$H_0 = 0$", "#eeeeee", grey)
+    for t, token in enumerate(tokens, start=1):
+        x = t * step
+        node(x, y_x, f"$X_{{{t}}}$\n'{token}'", "#dcebf7", blue)
+        node(x, y_h, f"$H_{{{t}}}$", "#fde4d0", orange)
+        arrow(x, y_x + 0.32, x, y_h - 0.32, "$W_{xh}$", blue, offset=(0.0, 0.0))
+        arrow(x - step + 0.48, y_h, x - 0.48, y_h, "$W_{hh}$", orange, offset=(0.0, 0.28))
+        if outputs == "every" or t == n:
+            node(x, y_o, f"$O_{{{t}}}$", "#d8f0e8", green)
+            arrow(x, y_h + 0.32, x, y_o - 0.32, "$W_{hq}$", green)
+        ax.text(x, y_x - 0.62, f"t = {t}", ha="center", va="center", fontsize=9, color=grey)
+    ax.set_xlim(-0.7, n * step + 0.7)
+    ax.set_ylim(-0.95, y_o + 0.5)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=12)
+    fig.tight_layout()
     plt.show()

@@ -97,6 +97,15 @@ class RNNDemo(nn.Module):
 
 
 CORES = ("hand", "rnn", "gru", "lstm")
+
+
+def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
+    """"hand" -> our `RNN`; "rnn", "gru", "lstm" -> torch's layer; all batch-first, all states returned first."""
+    if core not in CORES:
+        raise ValueError(f"core must be one of {CORES}, got {core!r}")
+    if core == "hand":
+        return RNN(input_size, hidden_size)
+    return {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[core](input_size, hidden_size, batch_first=True)
 READOUTS = ("last", "max")
 
 
@@ -112,17 +121,11 @@ class NameClassifier(nn.Module):
     def __init__(self, hidden_size: int = 128, core: str = "hand", labels: tuple[str, ...] = LANGUAGES,
                  input_size: int = N_LETTERS, dropout: float = 0.0, readout: str = "last"):
         super().__init__()
-        if core not in CORES:
-            raise ValueError(f"core must be one of {CORES}, got {core!r}")
         if readout not in READOUTS:
             raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
         self.core_name, self.labels, self.input_size = core, tuple(labels), input_size
         self.readout = readout
-        if core == "hand":
-            self.core = RNN(input_size, hidden_size)
-        else:
-            torch_core = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[core]
-            self.core = torch_core(input_size, hidden_size, batch_first=True)
+        self.core = make_core(core, input_size, hidden_size)
         self.dropout = nn.Dropout(dropout)
         self.h2o = nn.Linear(hidden_size, len(self.labels))
 
