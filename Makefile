@@ -1,5 +1,7 @@
 # make run   - install, fetch the data, execute every notebook in place, say where the results are
-# make test  - install, run the unit tests, then re-execute every notebook under strict nbval
+# make test  - install, run the unit tests, then re-execute every notebook under strict nbval, twice:
+#              with this CPU's numerics, and with the portable code paths another CPU would take
+# make claims - re-run every notebook with shifted training seeds (both numerics); report failing asserts
 # make lab   - JupyterLab on notebooks/
 # make bench - time the article's loop against batched training and torch's RNNs
 PYTHON ?= python3
@@ -8,7 +10,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install run test unit nbval lab bench clean
+.PHONY: install run test unit nbval nbval-portable claims lab bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +34,15 @@ unit: install
 nbval: install
 	$(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
 
-test: unit nbval
+# torch's unvectorised kernels and MKL's portable path: the rounding of a CPU unlike this one
+nbval-portable: install
+	ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE $(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
+
+test: unit nbval nbval-portable
+
+claims: install
+	$(BIN)/python -m rnn_tutorial fetch
+	$(BIN)/python tests/claims.py $(CLAIMS_ARGS)
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

@@ -11,7 +11,7 @@ from .inference import load_checkpoint, predict, save_checkpoint
 from .metrics import score
 from .rnn import CORES, READOUTS, NameClassifier
 from .training import fit, predict_log_probs
-from .utils import PROJECT_ROOT, models_dir, set_seed
+from .utils import checkout_root, data_dir, models_dir, set_seed
 
 DEFAULT_MODEL = "name_classifier.pt"
 
@@ -52,9 +52,14 @@ def predict_names(args: argparse.Namespace) -> None:
 
 
 def where(args: argparse.Namespace) -> None:
-    """Say where the executed notebooks, the data and the trained model are."""
-    print(f"notebooks (executed in place, with outputs): {PROJECT_ROOT / 'notebooks'}")
-    print(f"data: {download_names().parent}")
+    """Say where the notebooks, the data and the trained model are (nothing is downloaded)."""
+    root = checkout_root()
+    if root is not None:
+        print(f"notebooks (executed in place, with outputs): {root / 'notebooks'}")
+    else:
+        print("notebooks: not part of an installed package; they are in the project's repository")
+    names = data_dir() / "names"
+    print(f"data: {data_dir()}" + ("" if names.is_dir() else " (not fetched yet: python -m rnn_tutorial fetch)"))
     print(f"trained model: {args.model}" + ("" if args.model.exists() else " (not trained yet)"))
 
 

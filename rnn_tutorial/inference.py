@@ -11,6 +11,19 @@ from .data import ALPHABET, LANGUAGES, letter_indices, name_to_indices
 from .rnn import NameClassifier
 
 
+def class_prior(labels: torch.Tensor, n_labels: int) -> torch.Tensor:
+    """(n,) integer labels -> (n_labels,) share of each label: the prior a model trained on them learns."""
+    return torch.bincount(labels, minlength=n_labels).double().div(len(labels)).float()
+
+
+def adjust_logits(log_probs: torch.Tensor, train_prior: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
+    """Logit adjustment (Menon et al. 2021): (n, n_labels) log-probs -> log_softmax(log_probs - tau * log prior).
+
+    tau = 0 keeps the training prior; tau = 1 answers as if every language were equally likely.
+    """
+    return torch.log_softmax(log_probs - tau * train_prior.log(), dim=-1)
+
+
 @torch.no_grad()
 def predict(model: NameClassifier, name: str, k: int = 3) -> list[tuple[str, float]]:
     """Top-`k` (language, probability) for one name; ValueError for an empty or letterless name."""

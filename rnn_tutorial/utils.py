@@ -1,31 +1,59 @@
-"""Seeding, threads and project paths, shared by every notebook and the CLI."""
+"""Seeding, threads and where files go, shared by every notebook and the command line."""
 from __future__ import annotations
 
 import os
 import random
 from pathlib import Path
 
+import platformdirs
 import torch
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEED_SHIFT_ENV = "RNN_TUTORIAL_SEED_SHIFT"
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+
+
+def checkout_root() -> Path | None:
+    """The git checkout the package runs from (editable install or source tree), else None.
+
+    An installed copy lives in site-packages, which has no `pyproject.toml` beside the package.
+    """
+    is_checkout = (_PACKAGE_PARENT / "pyproject.toml").is_file() and (_PACKAGE_PARENT / "notebooks").is_dir()
+    return _PACKAGE_PARENT if is_checkout else None
+
+
+def _home(kind: str) -> Path:
+    """`<checkout>/<kind>` in a checkout, else the per-user data folder (never site-packages)."""
+    root = checkout_root()
+    return root / kind if root is not None else Path(platformdirs.user_data_dir("rnn-tutorial")) / kind
 
 
 def data_dir() -> Path:
-    """Where the surnames live: `$RNN_TUTORIAL_DATA_DIR`, else `<project>/data`."""
-    return Path(os.environ.get("RNN_TUTORIAL_DATA_DIR", PROJECT_ROOT / "data"))
+    """Where the surnames live: `$RNN_TUTORIAL_DATA_DIR`, else `<checkout>/data`, else a per-user folder."""
+    return Path(os.environ.get("RNN_TUTORIAL_DATA_DIR") or _home("data"))
 
 
 def models_dir() -> Path:
-    """Where trained checkpoints go: `$RNN_TUTORIAL_MODELS_DIR`, else `<project>/models`."""
-    return Path(os.environ.get("RNN_TUTORIAL_MODELS_DIR", PROJECT_ROOT / "models"))
+    """Where checkpoints go: `$RNN_TUTORIAL_MODELS_DIR`, else `<checkout>/models`, else a per-user folder."""
+    return Path(os.environ.get("RNN_TUTORIAL_MODELS_DIR") or _home("models"))
+
+
+def seed_shift() -> int:
+    """`$RNN_TUTORIAL_SEED_SHIFT` (default 0): `make claims` re-runs the notebooks with other seeds."""
+    value = os.environ.get(SEED_SHIFT_ENV, "0")
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{SEED_SHIFT_ENV} must be an integer, got {value!r}") from None
 
 
 def set_seed(seed: int, threads: int = 1) -> torch.Generator:
-    """Seed Python and torch, pin torch to `threads` threads, return a seeded CPU generator.
+    """Seed Python and torch with `seed` (+ `seed_shift()`), pin torch to `threads` threads,
+    return a seeded CPU generator.
 
     One thread keeps results identical run to run (the thread count changes the last
     digits of a sum) and keeps a busy second core from slowing training many-fold.
     """
+    seed += seed_shift()
     random.seed(seed)
     torch.manual_seed(seed)
     torch.set_num_threads(threads)

@@ -1,26 +1,27 @@
-"""Shared fixtures: the surnames mirror, served to the downloader through $RNN_TUTORIAL_DATA_URL."""
+"""Shared fixtures. The archive comes from where the package itself would take it: `$RNN_TUTORIAL_DATA_URL`
+if set (CI points it at a local mirror), else a `data.zip` placed by hand in the data folder, else the
+official URL."""
 from __future__ import annotations
 
 import os
-import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-MIRROR = REPO.parent / "shared" / "data" / "data.zip"  # CI's copy of the official archive
+from rnn_tutorial.download import OFFICIAL_URL, URL_ENV
+from rnn_tutorial.utils import data_dir
 
-if "RNN_TUTORIAL_DATA_URL" not in os.environ and MIRROR.is_file():
-    os.environ["RNN_TUTORIAL_DATA_URL"] = MIRROR.as_uri()
+
+def archive_url() -> str:
+    """The URL the tests read the official archive from, by the package's own order of preference."""
+    by_hand = data_dir() / "data.zip"
+    return os.environ.get(URL_ENV) or (by_hand.resolve().as_uri() if by_hand.is_file() else OFFICIAL_URL)
 
 
 @pytest.fixture(scope="session")
 def archive_bytes() -> bytes:
-    """The bytes of the official data.zip, read from wherever $RNN_TUTORIAL_DATA_URL points."""
-    url = os.environ.get("RNN_TUTORIAL_DATA_URL")
-    assert url, "set RNN_TUTORIAL_DATA_URL to a copy of data.zip (file:// works) to run the tests"
-    with urllib.request.urlopen(url) as response:
+    """The bytes of the official data.zip."""
+    with urllib.request.urlopen(archive_url(), timeout=60) as response:
         return response.read()
 
 

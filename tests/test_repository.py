@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -14,26 +18,48 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 SERIES = ["01_why_rnn", "02_rnn_cell", "03_name_classification", "04_gradient_problems"]
 
 
+def requirement_lines(lines: list[str]) -> list[str]:
+    """The requirement and index lines of a requirements file or a conda pip section, comments dropped."""
+    return [" ".join(line.split("#")[0].split()) for line in lines if line.split("#")[0].strip()]
+
+
 def pins(lines: list[str]) -> dict[str, str]:
-    """{package: version} for every `name==version` line."""
-    found = (re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)==([^\s;#]+)\s*", line) for line in lines)
+    """{package: version} for every `name==version` line (an environment marker may follow)."""
+    found = (re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s;]+)(\s*;.*)?", line) for line in requirement_lines(lines))
     return {m.group(1).lower(): m.group(2) for m in found if m}
 
 
-def test_conda_and_pip_pin_the_same_versions():
-    env = yaml.safe_load((REPO / "environment.yml").read_text())
-    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    from_pip = pins((REPO / "requirements.txt").read_text().splitlines())
-    assert pins(pip_section) == from_pip
+REQUIREMENTS = (REPO / "requirements.txt").read_text().splitlines()
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+ENVIRONMENT = yaml.safe_load((REPO / "environment.yml").read_text())
+
+
+def test_conda_and_pip_install_the_same_lines():
+    pip_section = next(d["pip"] for d in ENVIRONMENT["dependencies"] if isinstance(d, dict))
+    assert requirement_lines(pip_section) == requirement_lines(REQUIREMENTS)
     for package in ("torch", "matplotlib", "matplotlib-inline", "nbval"):
-        assert package in from_pip, f"{package} decides stored outputs: pin it exactly"
-    assert from_pip["torch"] == "2.13.0"
+        assert package in pins(REQUIREMENTS), f"{package} decides stored outputs: pin it exactly"
+
+
+def test_torch_is_the_cpu_build_everywhere():
+    lines = requirement_lines(REQUIREMENTS)
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
+    torch_lines = sorted(line for line in lines if line.startswith("torch=="))
+    # Linux: the default index's torch is the CUDA build; the local version +cpu exists only on the CPU index
+    assert torch_lines == ['torch==2.13.0 ; sys_platform != "linux"', 'torch==2.13.0+cpu ; sys_platform == "linux"']
+
+
+def test_one_python_minimum():
+    minimum = re.fullmatch(r">=(3\.\d+)", PYPROJECT["requires-python"]).group(1)
+    assert f"python={minimum}" in ENVIRONMENT["dependencies"]
+    assert f"Python {minimum} or newer" in (REPO / "README.md").read_text()
+    assert f"Python {minimum} or newer" in (REPO / "requirements.txt").read_text()
+    assert minimum == "3.11", "numpy 2.4, scikit-learn 1.9, matplotlib 3.11, ipykernel 7.4 and tomllib need 3.11"
 
 
 def test_package_requirements_stay_loose():
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert "torch>=2.2" in project["dependencies"]
-    assert not [d for d in project["dependencies"] if "==" in d]
+    assert "torch>=2.2" in PYPROJECT["dependencies"]
+    assert not [d for d in PYPROJECT["dependencies"] if "==" in d]
 
 
 def test_ci_runs_the_readme_test_command_without_a_backend_override():
@@ -64,3 +90,32 @@ def test_notebook_hygiene(path):
             text = "".join(out.get("text", "")) + "".join(data.get("text/plain", ""))
             assert not ADDRESS.search(text), f"cell {i} shows a memory address"
             assert not MACHINE_PATH.search(text), f"cell {i} shows a machine path"
+
+
+def test_an_installed_copy_keeps_data_and_models_outside_site_packages(tmp_path):
+    """`pip install .` (not editable) installs code only; data and models go to a per-user folder."""
+    source, target = tmp_path / "source", tmp_path / "site-packages"
+    shutil.copytree(REPO / "rnn_tutorial", source / "rnn_tutorial", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):  # built from a copy: a build writes build/ in its source
+        shutil.copy(REPO / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(source)], check=True, capture_output=True)
+    installed = [p.relative_to(target) for p in target.rglob("*") if p.is_file()]
+    code = [p for p in installed if p.parts[0] == "rnn_tutorial"]
+    assert code and all(p.suffix in (".py", ".pyc") for p in code)
+    assert all(p.parts[0] in ("rnn_tutorial", "bin") or p.parts[0].endswith(".dist-info") for p in installed)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_TUTORIAL_")}
+    env.update(PYTHONPATH=str(target), XDG_DATA_HOME=str(tmp_path / "user-data"))
+    where = subprocess.run([sys.executable, "-m", "rnn_tutorial", "where"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert f"data: {tmp_path / 'user-data' / 'rnn-tutorial' / 'data'} (not fetched yet" in where
+    assert f"trained model: {tmp_path / 'user-data' / 'rnn-tutorial' / 'models'}" in where
+    assert "not part of an installed package" in where and str(target) not in where
+
+
+def test_a_checkout_keeps_data_and_models_in_the_checkout():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RNN_TUTORIAL_")}
+    where = subprocess.run([sys.executable, "-m", "rnn_tutorial", "where"], cwd=REPO, env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert f"notebooks (executed in place, with outputs): {REPO / 'notebooks'}" in where
+    assert f"data: {REPO / 'data'}" in where and f"trained model: {REPO / 'models'}" in where
