@@ -2,6 +2,7 @@
 # make test  - install, run the unit tests, then re-execute every notebook under strict nbval, twice:
 #              with this CPU's numerics, and with the portable code paths another CPU would take
 # make claims - re-run every notebook with shifted training seeds (both numerics); report failing asserts
+# make zh    - rebuild the Chinese notebooks (notebooks/zh/) from the English ones, keeping the translations
 # make lab   - JupyterLab on notebooks/
 # make bench - time the article's loop against batched training and torch's RNNs
 PYTHON ?= python3
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install run test unit nbval nbval-portable claims lab bench clean
+.PHONY: install run test unit nbval nbval-portable claims zh lab bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,9 @@ test: unit nbval nbval-portable
 claims: install
 	$(BIN)/python -m rnn_tutorial fetch
 	$(BIN)/python tests/claims.py $(CLAIMS_ARGS)
+
+zh: install
+	$(BIN)/python tests/zh_sync.py build
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

@@ -79,7 +79,11 @@ def one_hot_window(words: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
 
 def train_full_batch(model: nn.Module, inputs: tuple, labels: torch.Tensor, steps: int = 300,
                      lr: float = 0.01) -> list[float]:
-    """Adam on the whole training set at once, cross-entropy; returns the loss of every step."""
+    """Adam on the whole training set at once, cross-entropy; returns the loss of every step.
+
+    The model may return logits (`MLP`) or log-probabilities (`NameClassifier`): cross-entropy applies
+    log-softmax first, and log-softmax leaves log-probabilities unchanged, so both give the true loss.
+    """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     for _ in range(steps):

@@ -1,7 +1,7 @@
 """Re-run every notebook with shifted training seeds and CPU-portable numerics; report each failing assert.
 
     python tests/claims.py                      # shifts 1 2 3, native and portable numerics (`make claims`)
-    python tests/claims.py --shifts 1 --numerics portable notebooks/04_gradient_problems.ipynb
+    python tests/claims.py --shifts 1,2 --numerics portable notebooks/04_gradient_problems.ipynb
 
 A notebook's prose may only claim what its asserts check, and an assert may only check what holds
 on other seeds and other CPUs. `rnn_tutorial.utils.set_seed` adds `$RNN_TUTORIAL_SEED_SHIFT` to every
@@ -52,11 +52,23 @@ def run_notebook(path: Path, shift: int, numerics: str) -> tuple[str, float, lis
     return label, time.perf_counter() - start, failures
 
 
+def comma_list(kind: type, choices: dict | None = None):
+    """An argparse type: "1,2,3" -> [1, 2, 3], each item checked against `choices` if given."""
+    def parse(text: str) -> list:
+        items = [kind(item) for item in text.split(",") if item]
+        bad = [item for item in items if choices is not None and item not in choices]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list from {sorted(choices or [])}, got {text!r}")
+        return items
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
-    parser.add_argument("--shifts", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--numerics", choices=sorted(NUMERICS), nargs="+", default=["native", "portable"])
+    parser.add_argument("--shifts", type=comma_list(int), default=[1, 2, 3], help="e.g. 1,2,3 (the default)")
+    parser.add_argument("--numerics", type=comma_list(str, choices=NUMERICS), default=["native", "portable"],
+                        help="native, portable or both, comma-separated (default both)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once (one core each)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((REPO / "notebooks").glob("*.ipynb"))

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from rnn_tutorial.data import ALPHABET, N_LETTERS
-from rnn_tutorial.toy import (BAD, GOOD, MARKER, MLP, VOCAB, accuracy_by_position, fixed_length,
+from rnn_tutorial.rnn import NameClassifier
+from rnn_tutorial.toy import (BAD, GOOD, LABELS, MARKER, MLP, VOCAB, accuracy_by_position, fixed_length,
                               make_marker_task, n_params, one_hot_window, train_full_batch)
 
 
@@ -73,3 +74,14 @@ def test_training_fits_the_seen_positions():
     assert losses[-1] < 0.1 * losses[0]
     acc = accuracy_by_position(mlp, (one_hot_window(words, lengths),), labels, pos)
     assert list(acc) == [1] and acc[1] > 0.95
+
+
+def test_training_loss_is_the_true_loss_for_log_probability_models():
+    # NameClassifier returns log-probabilities, not logits: the recorded loss must still be their NLL
+    torch.manual_seed(0)
+    words, labels, _, lengths = task(n=50)
+    rnn = NameClassifier(hidden_size=8, core="hand", labels=LABELS, input_size=len(VOCAB))
+    with torch.no_grad():
+        nll = torch.nn.functional.nll_loss(rnn(words, lengths), labels).item()
+    losses = train_full_batch(rnn, (words, lengths), labels, steps=1)
+    assert losses[0] == pytest.approx(nll, abs=1e-6)
