@@ -1,54 +1,227 @@
-"""Command line: `python -m rnn_tutorial {fetch,train,predict,where}` (the original tutorial's train.py/predict.py)."""
+"""Command line: `python -m rnn_tutorial {fetch,train,predict,where}` (the original tutorial's train.py/predict.py).
+
+A mistake (a bad flag, a damaged checkpoint, an unreachable download, an unreadable name) ends with
+one line on stderr and a non-zero exit code: 2 for a bad command line, 1 for anything else,
+130 after Ctrl-C, 143 after SIGTERM. No failure leaves a half-written file.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import os
+import signal
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .data import load_names, make_loader, make_split
+import torch
+
+from .data import LANGUAGES, Example, Split, load_names, make_loader, make_split
 from .download import DataError, download_names
-from .inference import load_checkpoint, predict, save_checkpoint
-from .metrics import score
+from .inference import (MAX_HIDDEN_SIZE, check_output_path, class_prior, encode_name, predict_many,
+                        read_checkpoint, save_checkpoint)
 from .rnn import CORES, READOUTS, NameClassifier
-from .training import fit, predict_log_probs
+from .training import History, fit, predict_log_probs
 from .utils import checkout_root, data_dir, models_dir, set_seed
 
 DEFAULT_MODEL = "name_classifier.pt"
+CHUNK = 4096  # names predicted per batch when they come from a file or stdin
 
+
+# ---- argument types: each refuses a bad value with one line ----------------------------------
+
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if high is None and value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in {low}..{high}, got {value}")
+        return value
+    return parse
+
+
+def float_in(low: float, high: float, high_open: bool = False, low_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite float in [low, high] (an open end excludes that bound)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        above = value > low if low_open else value >= low
+        below = value < high if high_open else value <= high
+        if not (math.isfinite(value) and above and below):
+            interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            raise argparse.ArgumentTypeError(f"must be a finite number in {interval}, got {text}")
+        return value
+    return parse
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit code 2) instead of the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ---- train -----------------------------------------------------------------------------------
 
 def train(args: argparse.Namespace) -> None:
     """Notebook 3's final recipe: `--seeds` hand-written RNNs on the leakage-free split, merged into one."""
+    from .metrics import score  # imports scikit-learn: only `train` pays for it
+    check_output_path(args.model)  # before the training, not after it
     split = make_split(load_names(), seed=0)  # the split every notebook uses
     test_loader = make_loader(split.test, batch_size=512)
     models = []
     for seed in range(args.seeds):
-        generator = set_seed(seed)
-        model = NameClassifier(args.hidden_size, core=args.core, dropout=args.dropout, readout=args.readout)
-        history = fit(model, split.train, split.val, epochs=args.epochs, lr=args.lr, schedule="cosine",
-                      buckets=True, generator=generator, progress=sys.stderr.isatty())
+        model, history = train_one(args, split, seed)
         print(f"seed {seed}: best epoch {history.best_epoch}; test {score(*predict_log_probs(model, test_loader))}")
         models.append(model)
     model = NameClassifier.merge(models) if len(models) > 1 else models[0]
     scores = score(*predict_log_probs(model, test_loader))
     print(f"final model ({len(models)} seed{'s' * (len(models) > 1)}): test {scores}")
-    path = save_checkpoint(model, args.model, seeds=list(range(args.seeds)), split_seed=0,
-                           test_accuracy=scores.accuracy, test_macro_f1=scores.macro_f1)
+    prior = class_prior(torch.tensor([y for _, y in split.train]), len(LANGUAGES))
+    val_loss = refuse_if_no_better_than_chance(model, split.val, prior, args.force)
+    path = save_checkpoint(model, args.model, class_prior=prior, seeds=list(range(args.seeds)), split_seed=0,
+                           val_loss=val_loss, test_accuracy=scores.accuracy, test_macro_f1=scores.macro_f1)
     print(f"saved {path}")
 
 
-def predict_names(args: argparse.Namespace) -> None:
-    """Print the top-k languages of each name, like the original predict.py."""
+def train_one(args: argparse.Namespace, split: Split, seed: int) -> tuple[NameClassifier, History]:
+    """One model trained with the command line's hyperparameters; ValueError if the training diverges."""
+    generator = set_seed(seed)
+    model = NameClassifier(args.hidden_size, core=args.core, dropout=args.dropout, readout=args.readout)
     try:
-        model = load_checkpoint(args.model)
+        history = fit(model, split.train, split.val, epochs=args.epochs, lr=args.lr, schedule="cosine",
+                      buckets=True, generator=generator, progress=sys.stderr.isatty())
+    except FloatingPointError:
+        raise ValueError(f"the training diverged (the loss became NaN or infinite): lower --lr "
+                         f"(now {args.lr:g}); nothing was saved") from None
+    return model, history
+
+
+def refuse_if_no_better_than_chance(model: NameClassifier, val: list[Example], prior: torch.Tensor,
+                                    force: bool) -> float:
+    """Validation loss of `model`; ValueError (nothing saved) unless it beats the loss of answering the
+    training mix `prior` for every name (a guess that ignores the name), or `force`."""
+    log_probs, targets = predict_log_probs(model, make_loader(val, batch_size=512))
+    loss = torch.nn.functional.nll_loss(log_probs, targets).item()
+    chance = -prior.log()[targets].mean().item()
+    if not loss < chance and not force:
+        raise ValueError(f"the new model is no better than chance: its validation loss {loss:.3f} is not below "
+                         f"{chance:.3f}, the loss of answering the training mix of languages for every name; "
+                         "it was not saved. Lower --lr or train longer, or pass --force to save it anyway")
+    return loss
+
+
+# ---- predict ---------------------------------------------------------------------------------
+
+def predict_names(args: argparse.Namespace) -> None:
+    """Print the top-k languages of each name; a bad name is reported on stderr and makes the exit code 1."""
+    try:
+        checkpoint = read_checkpoint(args.model)
     except FileNotFoundError:
-        sys.exit(f"no model at {args.model}: run `python -m rnn_tutorial train` first")
+        raise ValueError(f"no model at {args.model}: run `python -m rnn_tutorial train` first") from None
+    tau = 1.0 if args.prior == "uniform" else args.tau
+    if tau != 0 and checkpoint.class_prior is None:
+        raise ValueError(f"{args.model} was saved without its training prior (by an older version): "
+                         "retrain it to use --prior uniform or --tau")
+    failed = 0
+    if args.format == "tsv":
+        print("name\trank\tlanguage\tprobability")
+    typing = "-" in (args.file, *args.names) and sys.stdin.isatty()  # answer each typed name at once
+    for chunk in chunks(read_names(args), 1 if typing else CHUNK):
+        good = [name for name in chunk if usable(name)]
+        failed += len(chunk) - len(good)
+        results = predict_many(checkpoint.model, good, k=args.k, prior=checkpoint.class_prior, tau=tau)
+        for name, guesses in zip(good, results):
+            print(FORMATS[args.format](name, guesses))
+    if failed:  # each bad name already has its line on stderr
+        sys.exit(1)
+
+
+def usable(name: str) -> bool:
+    """True if `name` can be classified; otherwise say why on stderr."""
+    try:
+        encode_name(name)
+    except ValueError as e:
+        print(f"{shorten(name)}: {e}", file=sys.stderr)
+        return False
+    return True
+
+
+def shorten(name: str, width: int = 60) -> str:
+    """`name` on one line, cut to `width` characters."""
+    flat = " ".join(name.split()) if name.strip() else repr(name)
+    return flat if len(flat) <= width else flat[:width] + "..."
+
+
+def read_names(args: argparse.Namespace) -> Iterator[str]:
+    """The names from the arguments, then from `--file` (`-` is standard input), one per line, blanks skipped."""
     for name in args.names:
-        try:
-            guesses = predict(model, name, k=args.k)
-        except ValueError as e:
-            print(f"{name}: {e}")
-            continue
-        print(f"{name}:  " + "  ".join(f"{lang} {p:.2f}" for lang, p in guesses))
+        if name == "-":
+            yield from lines(standard_input())
+        else:
+            yield name
+    if args.file == "-":
+        yield from lines(standard_input())
+    elif args.file is not None:
+        with open(args.file, encoding="utf-8", errors="replace") as f:
+            yield from lines(f)
+
+
+def standard_input() -> Iterator[str]:
+    """Lines of standard input decoded as UTF-8 (undecodable bytes become U+FFFD, which no name uses)."""
+    return (raw.decode("utf-8", "replace") for raw in sys.stdin.buffer)
+
+
+def lines(stream: Iterable[str]) -> Iterator[str]:
+    """Non-blank lines without their line ending."""
+    return (line.rstrip("\r\n") for line in stream if line.strip())
+
+
+def chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Consecutive lists of up to `size` items."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def as_text(name: str, guesses: list[tuple[str, float]]) -> str:
+    """'Hinton:  English 0.62  Scottish 0.21  Irish 0.05'."""
+    return f"{name}:  " + "  ".join(f"{lang} {p:.2f}" for lang, p in guesses)
+
+
+def as_tsv(name: str, guesses: list[tuple[str, float]]) -> str:
+    """One row per guess: name, rank, language, probability (tabs and line breaks in the name become spaces)."""
+    flat = name.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    return "\n".join(f"{flat}\t{rank}\t{lang}\t{p:.6f}" for rank, (lang, p) in enumerate(guesses, 1))
+
+
+def as_json(name: str, guesses: list[tuple[str, float]]) -> str:
+    """One JSON object per line: {"name": ..., "predictions": [{"language": ..., "probability": ...}]}."""
+    return json.dumps({"name": name, "predictions": [{"language": lang, "probability": round(p, 6)}
+                                                     for lang, p in guesses]}, ensure_ascii=False)
+
+
+FORMATS = {"text": as_text, "tsv": as_tsv, "json": as_json}
+
+
+# ---- fetch, where ----------------------------------------------------------------------------
+
+def fetch(args: argparse.Namespace) -> None:
+    """Download and verify the surnames."""
+    print(f"data ready: {download_names()}")
 
 
 def where(args: argparse.Namespace) -> None:
@@ -63,32 +236,74 @@ def where(args: argparse.Namespace) -> None:
     print(f"trained model: {args.model}" + ("" if args.model.exists() else " (not trained yet)"))
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m rnn_tutorial", description=__doc__)
+# ---- the parser and the error handling ---------------------------------------------------------
+
+def build_parser() -> OneLineParser:
+    """The four subcommands with their validated flags."""
+    parser = OneLineParser(prog="python -m rnn_tutorial", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("fetch", help="download and verify the surnames data")
     p_train = sub.add_parser("train", help="train and save the default model")
     p_train.add_argument("--core", choices=CORES, default="hand")
-    p_train.add_argument("--hidden-size", type=int, default=128)
+    p_train.add_argument("--hidden-size", type=int_in(1, MAX_HIDDEN_SIZE), default=128)
     p_train.add_argument("--readout", choices=READOUTS, default="max")
-    p_train.add_argument("--dropout", type=float, default=0.0)
-    p_train.add_argument("--lr", type=float, default=3e-3)
-    p_train.add_argument("--epochs", type=int, default=20)
-    p_train.add_argument("--seeds", type=int, default=3, help="models to train and merge (hand core only)")
+    p_train.add_argument("--dropout", type=float_in(0, 1, high_open=True), default=0.0)
+    p_train.add_argument("--lr", type=float_in(0, 10, low_open=True), default=3e-3)
+    p_train.add_argument("--epochs", type=int_in(1, 10_000), default=20)
+    p_train.add_argument("--seeds", type=int_in(1, 64), default=3, help="models to train and merge (hand core only)")
+    p_train.add_argument("--force", action="store_true",
+                         help="save the model even if its validation loss is no better than chance")
     p_predict = sub.add_parser("predict", help="top-k languages for each name")
-    p_predict.add_argument("names", nargs="+")
-    p_predict.add_argument("-k", type=int, default=3)
+    p_predict.add_argument("names", nargs="*", help="names to classify; - reads them from standard input")
+    p_predict.add_argument("--file", help="a file of names, one per line (- for standard input)")
+    p_predict.add_argument("-k", type=int_in(1), default=3, help="languages to show per name (at most 18)")
+    p_predict.add_argument("--format", choices=sorted(FORMATS), default="text")
+    p_predict.add_argument("--prior", choices=("train", "uniform"), default="train",
+                           help="uniform: answer as if every language were equally common (the same as --tau 1)")
+    p_predict.add_argument("--tau", type=float_in(-10, 10), default=0.0,
+                           help="logit adjustment strength: 0 keeps the training mix, 1 removes it")
     sub.add_parser("where", help="where the outputs, data and model are")
     for p in sub.choices.values():
         p.add_argument("--model", type=Path, default=models_dir() / DEFAULT_MODEL)
+    return parser
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse and cross-check the arguments (one-line errors, exit code 2)."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "train" and args.seeds > 1 and args.core != "hand":
         parser.error("merging several seeds needs --core hand; use --seeds 1 for torch's cores")
+    if args.command == "predict":
+        if not args.names and args.file is None:
+            parser.error("give names as arguments, or --file FILE (- for standard input)")
+        if args.prior == "uniform" and args.tau != 0:
+            parser.error("--prior uniform already means --tau 1: give one of them")
+    return args
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM -> SystemExit, so that temporary files are removed on the way out."""
+    sys.exit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    command = {"fetch": fetch, "train": train, "predict": predict_names, "where": where}[args.command]
     try:
-        {"fetch": lambda a: print(f"data ready: {download_names()}"), "train": train,
-         "predict": predict_names, "where": where}[args.command](args)
-    except DataError as e:
-        sys.exit(str(e))
+        command(args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head -1` closed the pipe: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except (DataError, ValueError, OSError) as e:
+        sys.exit("error: " + " ".join(str(e).split()))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

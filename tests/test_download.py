@@ -59,7 +59,8 @@ def test_file_url_gives_18_verified_languages(tmp_path, archive_bytes):
     names_dir = download_names(tmp_path / "data", url=(tmp_path / "mirror.zip").as_uri())
     assert sorted(p.stem for p in names_dir.glob("*.txt")) == sorted(EXPECTED)
     assert verify_names(names_dir) == []
-    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["names"]  # no temp files left
+    # no temporary files left; the lock file stays (deleting it would let two fetches lock different files)
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [".fetch.lock", "names"]
 
 
 def test_http_download_then_reuse_without_network(tmp_path, archive_bytes, serve):

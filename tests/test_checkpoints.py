@@ -1,0 +1,201 @@
+"""Issue 10, checkpoints: every bad file is one CheckpointError (a ValueError) saying what is wrong, checked
+before a model is built; saving is atomic, so a failed save or a concurrent reader never sees half a file."""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import torch
+
+from rnn_tutorial import inference
+from rnn_tutorial.data import LANGUAGES
+from rnn_tutorial.inference import (CheckpointError, check_output_path, load_checkpoint, read_checkpoint,
+                                    save_checkpoint)
+from rnn_tutorial.rnn import NameClassifier
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return NameClassifier(8, core="hand").eval()
+
+
+@pytest.fixture
+def good(model, tmp_path):
+    """A valid checkpoint file."""
+    return save_checkpoint(model, tmp_path / "good.pt")
+
+
+def edited(path, edit) -> None:
+    """Load the checkpoint at `path`, apply `edit` to the dictionary, save it back (plain torch.save)."""
+    checkpoint = torch.load(path, weights_only=True)
+    edit(checkpoint)
+    torch.save(checkpoint, path)
+
+
+def set_hparam(key, value):
+    return lambda c: c["hparams"].__setitem__(key, value)
+
+
+def set_weight(key, tensor):
+    return lambda c: c["state_dict"].__setitem__(key, tensor)
+
+
+def nan_weight(c):
+    c["state_dict"]["core.cell.W_hh"][0, 0] = float("nan")
+
+
+BAD_FILES = {  # name -> (how to spoil a good checkpoint, what the error must say)
+    "empty": (lambda p: p.write_bytes(b""), "not a checkpoint"),
+    "truncated": (lambda p: p.write_bytes(p.read_bytes()[:3000]), "not a checkpoint"),
+    "random-bytes": (lambda p: p.write_bytes(os.urandom(6000)), "not a checkpoint"),
+    "text": (lambda p: p.write_text("weights: none\n"), "not a checkpoint"),
+    "a-list": (lambda p: torch.save([1, 2, 3], p), "holds a list"),
+    "missing-key": (lambda p: edited(p, lambda c: c.pop("hparams")), "missing \\['hparams'\\]"),
+    "unknown-key": (lambda p: edited(p, lambda c: c.__setitem__("extra", 1)), "unknown \\['extra'\\]"),
+    "unknown-hparam": (lambda p: edited(p, set_hparam("layers", 2)), "hyperparameters"),
+    "hidden-20000": (lambda p: edited(p, set_hparam("hidden_size", 20000)), "hidden_size 20000 is not in"),
+    "hidden-0": (lambda p: edited(p, set_hparam("hidden_size", 0)), "hidden_size 0"),
+    "hidden-float": (lambda p: edited(p, set_hparam("hidden_size", 8.0)), "hidden_size 8.0"),
+    "bad-core": (lambda p: edited(p, set_hparam("core", "transformer")), "core 'transformer'"),
+    "bad-readout": (lambda p: edited(p, set_hparam("readout", "mean")), "readout 'mean'"),
+    "bad-dropout": (lambda p: edited(p, set_hparam("dropout", 1.5)), "dropout 1.5"),
+    "wrong-shape": (lambda p: edited(p, set_weight("core.cell.W_hh", torch.zeros(9, 9))), "shape \\(9, 9\\)"),
+    "bigger-than-weights": (lambda p: edited(p, set_hparam("hidden_size", 4000)), "hidden size 4000 needs"),
+    "missing-weight": (lambda p: edited(p, lambda c: c["state_dict"].pop("h2o.bias")), "has weights"),
+    "integer-weight": (lambda p: edited(p, set_weight("h2o.bias", torch.zeros(18, dtype=torch.long))), "finite"),
+    "nan-weight": (lambda p: edited(p, nan_weight), "NaN"),
+    "labels": (lambda p: edited(p, lambda c: c.__setitem__("labels", ["Russian"])), "labels"),
+    "alphabet": (lambda p: edited(p, lambda c: c.__setitem__("alphabet", "abc")), "another alphabet"),
+    "prior-zero": (lambda p: edited(p, lambda c: c.__setitem__("class_prior", [1.0] + [0.0] * 17)), "prior"),
+    "prior-length": (lambda p: edited(p, lambda c: c.__setitem__("class_prior", [0.5, 0.5])), "prior"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_a_bad_checkpoint_is_one_clear_error(good, case):
+    spoil, message = BAD_FILES[case]
+    spoil(good)
+    with pytest.raises(CheckpointError, match=message) as excinfo:
+        load_checkpoint(good)
+    text = str(excinfo.value)
+    assert "\n" not in text and "weights_only" not in text  # one line; never the advice to load unsafely
+    error = excinfo.value
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)  # no torch chain
+
+
+def test_a_folder_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="is a folder"):
+        load_checkpoint(tmp_path)
+
+
+def test_a_missing_file_stays_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "nothing.pt")
+
+
+def test_shapes_are_checked_before_any_real_model_is_built(good, monkeypatch):
+    """hidden_size 4000 with 8-wide weights: only the memory-free "meta" model may be built (no 64 MB W_hh)."""
+    built = []
+
+    class Spy(NameClassifier):
+        def __init__(self, *args, **kwargs):
+            built.append(torch.empty(0).device.type)  # "meta" inside `with torch.device("meta")`
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(inference, "NameClassifier", Spy)
+    edited(good, set_hparam("hidden_size", 4000))
+    with pytest.raises(CheckpointError, match="needs"):
+        load_checkpoint(good)
+    assert built == ["meta"]
+    built.clear()
+    edited(good, set_hparam("hidden_size", 8))
+    load_checkpoint(good)
+    assert built == ["meta", "cpu"]  # a good file: the shell, then the real model
+
+
+def test_the_prior_round_trips_and_old_files_have_none(model, tmp_path):
+    prior = torch.full((len(LANGUAGES),), 1 / len(LANGUAGES))
+    assert torch.equal(read_checkpoint(save_checkpoint(model, tmp_path / "a.pt", class_prior=prior)).class_prior,
+                       prior)
+    assert read_checkpoint(save_checkpoint(model, tmp_path / "b.pt")).class_prior is None
+    with pytest.raises(ValueError, match="prior"):
+        save_checkpoint(model, tmp_path / "c.pt", class_prior=torch.zeros(len(LANGUAGES)))
+    assert not (tmp_path / "c.pt").exists()
+
+
+# ---- atomic saving ------------------------------------------------------------------------------
+
+def test_a_failed_save_keeps_the_previous_checkpoint(model, good, monkeypatch):
+    before = good.read_bytes()
+
+    def disk_full(obj, f):
+        f.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(inference.torch, "save", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        save_checkpoint(NameClassifier(16), good)
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in good.parent.iterdir()) == ["good.pt"]  # the temporary file is gone
+
+
+@pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE is POSIX")
+def test_a_save_cut_by_a_file_size_limit_keeps_the_previous_checkpoint(good, tmp_path):
+    """The issue's own reproduction: a real write that fails halfway (EFBIG), in a child process."""
+    import subprocess
+    import sys
+    script = ("import resource, sys, torch\n"
+              "from rnn_tutorial.inference import save_checkpoint\n"
+              "from rnn_tutorial.rnn import NameClassifier\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
+              "try:\n    save_checkpoint(NameClassifier(64), sys.argv[1])\n"
+              "except OSError as e:\n    print(type(e).__name__, e)\n")
+    before = good.read_bytes()
+    result = subprocess.run([sys.executable, "-c", script, str(good)], capture_output=True, text=True, timeout=120)
+    assert result.stdout.startswith("OSError could not save"), result.stderr  # the write really failed
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.pt"]
+
+
+def test_a_reader_never_sees_half_a_checkpoint(tmp_path):
+    path = tmp_path / "m.pt"
+    models = [NameClassifier(8), NameClassifier(64)]
+    save_checkpoint(models[0], path)
+    failures, done = [], threading.Event()
+
+    def reader():
+        while not done.is_set():
+            try:
+                load_checkpoint(path)
+            except Exception as e:  # noqa: BLE001 (collected and asserted below)
+                failures.append(repr(e))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for i in range(40):
+        save_checkpoint(models[i % 2], path)
+    done.set()
+    thread.join()
+    assert failures == []
+
+
+def test_saving_keeps_the_usual_file_permissions(model, tmp_path):
+    if os.name != "posix":
+        pytest.skip("POSIX permissions")
+    umask = os.umask(0o022)
+    try:
+        path = save_checkpoint(model, tmp_path / "m.pt")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("where, message", [("folder", "is a folder"), ("under-a-file", "cannot write")])
+def test_an_unusable_output_path_is_refused_up_front(tmp_path, where, message):
+    (tmp_path / "file").write_text("x")
+    path = tmp_path if where == "folder" else tmp_path / "file" / "m.pt"
+    with pytest.raises(ValueError, match=message):
+        check_output_path(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # the probe left nothing behind
