@@ -1,5 +1,6 @@
 """Vanishing and exploding gradients, measured: spectral rescaling of W_hh, dL/dH_t at every step,
-a long-range task with a controllable distance, and a small trainer that logs the gradient norm.
+a long-range task with a controllable distance, and a small trainer that logs the gradient norm
+and what clipping (by norm or by value) did to its direction.
 
 Notebook 4 teaches all of it.
 """
@@ -20,16 +21,21 @@ def spectral_norm(W: torch.Tensor) -> float:
     return torch.linalg.matrix_norm(W.detach(), ord=2).item()
 
 
-def rescale_spectral_norm(W: torch.Tensor, rho: float) -> torch.Tensor:
-    """W (hidden, hidden) -> rho * W / sigma_max(W): same directions, largest singular value rho."""
-    return W * (rho / spectral_norm(W))
+def spectral_radius(W: torch.Tensor) -> float:
+    """Largest |eigenvalue| of a square matrix (hidden, hidden) -> float (never above the spectral norm)."""
+    return torch.linalg.eigvals(W.detach()).abs().max().item()
 
 
-def scaled_orthogonal(hidden_size: int, rho: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """rho * Q for a random orthogonal Q (hidden, hidden): every singular value equals rho."""
+def rescale_spectral_norm(W: torch.Tensor, sigma: float) -> torch.Tensor:
+    """W (hidden, hidden) -> sigma * W / sigma_max(W): same directions, largest singular value sigma."""
+    return W * (sigma / spectral_norm(W))
+
+
+def scaled_orthogonal(hidden_size: int, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """sigma * Q for a random orthogonal Q (hidden, hidden): every singular value equals sigma."""
     A = torch.randn(hidden_size, hidden_size, generator=generator)
     Q, R = torch.linalg.qr(A)
-    return rho * Q * torch.sign(torch.diagonal(R))  # the sign fix makes Q uniformly distributed
+    return sigma * Q * torch.sign(torch.diagonal(R))  # the sign fix makes Q uniformly distributed
 
 
 # ---- dL/dH_t at every step ----------------------------------------------------------------------
@@ -84,12 +90,14 @@ class SequenceClassifier(nn.Module):
     """Float sequences (batch, T, input_size) -> recurrent core -> Linear on the last state -> log-probs.
 
     `core` is "hand" (our `RNN`) or torch's "rnn", "gru", "lstm". `keep_bias` (gated cores) sets the
-    bias of the gate that keeps the old memory, the LSTM's forget gate f or the GRU's update gate z,
-    so that the memory path starts open (sigmoid(3) = 0.95).
+    bias of the gate that keeps the old memory, the LSTM's forget gate F or the GRU's update gate Z,
+    so that the memory path starts open (sigmoid(3) = 0.95). `orthogonal` replaces every recurrent
+    (hidden, hidden) block (W_hh, or one block per gate) by a random orthogonal matrix (spectral norm 1)
+    drawn from torch's global generator.
     """
 
     def __init__(self, core: str, input_size: int, hidden_size: int, n_classes: int,
-                 keep_bias: float | None = None):
+                 keep_bias: float | None = None, orthogonal: bool = False):
         super().__init__()
         self.core_name = core
         self.core = make_core(core, input_size, hidden_size)
@@ -99,6 +107,10 @@ class SequenceClassifier(nn.Module):
             with torch.no_grad():
                 self.core.bias_ih_l0[rows] = keep_bias
                 self.core.bias_hh_l0[rows] = 0.0
+        if orthogonal:
+            W = self.core.cell.W_hh if core == "hand" else self.core.weight_hh_l0  # (blocks * hidden, hidden)
+            with torch.no_grad():
+                W.copy_(torch.cat([scaled_orthogonal(hidden_size, 1.0) for _ in range(len(W) // hidden_size)]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, T, input_size) -> log-probabilities (batch, n_classes) read from the last state."""
@@ -135,16 +147,32 @@ class SequenceClassifier(nn.Module):
 
 @dataclass
 class TrainLog:
-    """Per-step loss and total gradient norm (before clipping); `diverged` if the loss became NaN/inf."""
+    """Per-step loss, total gradient norm (before clipping) and cosine between the clipped and the raw
+    gradient (1 when clipping keeps the direction); `diverged` if the loss became NaN/inf."""
     loss: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
+    cosine: list[float] = field(default_factory=list)
     diverged: bool = False
+
+
+def flat_grad(model: nn.Module) -> torch.Tensor:
+    """All parameter gradients of `model` as one vector (n_parameters,)."""
+    return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+
+
+def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Cosine of the angle between two vectors of the same shape -> float in [-1, 1]."""
+    return (torch.dot(a.double(), b.double()) / (a.double().norm() * b.double().norm())).item()
 
 
 def train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float,
                 batch_size: int = 32, clip: float | None = None, optimizer: str = "adam",
-                generator: torch.Generator | None = None) -> TrainLog:
-    """`steps` updates on random minibatches of (x (n, T, input), y (n,)); stops early if the loss diverges."""
+                generator: torch.Generator | None = None, clip_value: float | None = None) -> TrainLog:
+    """`steps` updates on random minibatches of (x (n, T, input), y (n,)); stops early if the loss diverges.
+
+    `clip` rescales the whole gradient to norm `clip` when it is longer (`clip_grad_norm_`);
+    `clip_value` clamps every entry to [-clip_value, clip_value] (`clip_grad_value_`).
+    """
     opt = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer](model.parameters(), lr=lr)
     log = TrainLog()
     model.train()
@@ -155,9 +183,13 @@ def train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, 
         # backward
         opt.zero_grad()
         loss.backward()
+        raw = flat_grad(model)  # a new tensor: clipping below does not touch it
         norm = nn.utils.clip_grad_norm_(model.parameters(), clip if clip is not None else float("inf"))
+        if clip_value is not None:
+            nn.utils.clip_grad_value_(model.parameters(), clip_value)
         log.loss.append(loss.item())
         log.grad_norm.append(norm.item())
+        log.cosine.append(cosine(flat_grad(model), raw))
         if not torch.isfinite(loss):
             log.diverged = True
             break

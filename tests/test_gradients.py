@@ -4,24 +4,24 @@ import math
 import pytest
 import torch
 
-from rnn_tutorial.gradients import (SequenceClassifier, decay_rate, first_symbol_task, gradient_norms,
-                                    rescale_spectral_norm, scaled_orthogonal, spectral_norm,
-                                    train_steps, unroll)
+from rnn_tutorial.gradients import (SequenceClassifier, cosine, decay_rate, first_symbol_task, flat_grad,
+                                    gradient_norms, rescale_spectral_norm, scaled_orthogonal, spectral_norm,
+                                    spectral_radius, train_steps, unroll)
 from rnn_tutorial.rnn import RNNCell
 from rnn_tutorial.utils import set_seed
 
 
-def linear_profile(rho: float, T: int = 20) -> torch.Tensor:
+def linear_profile(sigma: float, T: int = 20) -> torch.Tensor:
     g = set_seed(0)
     cell = RNNCell(3, 8, nonlinearity="identity")
     with torch.no_grad():
-        cell.W_hh.copy_(scaled_orthogonal(8, rho, g))
+        cell.W_hh.copy_(scaled_orthogonal(8, sigma, g))
     states = unroll(cell, torch.randn(4, T, 3, generator=g))
     states[-1].sum().backward()
     return gradient_norms(states)
 
 
-def test_scaled_orthogonal_has_every_singular_value_equal_to_rho():
+def test_scaled_orthogonal_has_every_singular_value_equal_to_sigma():
     W = scaled_orthogonal(16, 1.7, torch.Generator().manual_seed(0))
     assert torch.allclose(torch.linalg.svdvals(W), torch.full((16,), 1.7), atol=1e-5)
 
@@ -31,12 +31,20 @@ def test_rescale_spectral_norm_sets_the_largest_singular_value():
     assert spectral_norm(rescale_spectral_norm(W, 0.3)) == pytest.approx(0.3, rel=1e-5)
 
 
-@pytest.mark.parametrize("rho", [0.5, 1.0, 1.5])
-def test_linear_recurrence_gradient_scales_by_exactly_rho_per_step(rho):
-    norms = linear_profile(rho)
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 1.5])
+def test_linear_recurrence_gradient_scales_by_exactly_sigma_per_step(sigma):
+    norms = linear_profile(sigma)
     ratios = norms[:-1] / norms[1:]  # ||dL/dH_t|| / ||dL/dH_{t+1}||
-    assert torch.allclose(ratios, torch.full_like(ratios, rho), rtol=1e-4)
-    assert decay_rate(norms) == pytest.approx(rho, rel=1e-4)
+    assert torch.allclose(ratios, torch.full_like(ratios, sigma), rtol=1e-4)
+    assert decay_rate(norms) == pytest.approx(sigma, rel=1e-4)
+
+
+def test_spectral_radius_is_the_largest_eigenvalue_and_can_be_far_below_the_norm():
+    nilpotent = 1.5 * torch.tensor([[1.0, -1.0], [1.0, -1.0]])  # squares to zero: both eigenvalues 0
+    assert spectral_radius(nilpotent) < 1e-3 and spectral_norm(nilpotent) == pytest.approx(3.0, rel=1e-5)
+    assert spectral_radius(scaled_orthogonal(6, 0.7, torch.Generator().manual_seed(0))) == pytest.approx(0.7, rel=1e-4)
+    W = torch.randn(12, 12, generator=torch.Generator().manual_seed(3))
+    assert spectral_radius(W) <= spectral_norm(W) * (1 + 1e-6)
 
 
 def test_unroll_matches_the_packaged_rnn_and_fills_state_gradients():
@@ -81,6 +89,20 @@ def test_state_gradients_are_measured_for_every_core(core):
     assert all(p.grad is None or torch.all(p.grad == 0) for p in model.parameters())
 
 
+@pytest.mark.parametrize("core, blocks", [("hand", 1), ("lstm", 4), ("gru", 3)])
+def test_orthogonal_start_makes_every_recurrent_block_orthogonal(core, blocks):
+    set_seed(0)
+    model = SequenceClassifier(core, 5, 6, 4, orthogonal=True)
+    W = model.core.cell.W_hh if core == "hand" else model.core.weight_hh_l0
+    assert W.shape == (6 * blocks, 6)
+    for block in W.detach().split(6):
+        assert torch.allclose(torch.linalg.svdvals(block), torch.ones(6), atol=1e-5)
+    set_seed(0)
+    default = SequenceClassifier(core, 5, 6, 4)
+    W_default = default.core.cell.W_hh if core == "hand" else default.core.weight_hh_l0
+    assert not torch.allclose(torch.linalg.svdvals(W_default.detach()[:6]), torch.ones(6), atol=1e-2)
+
+
 def test_keep_bias_opens_the_memory_gate():
     set_seed(0)
     lstm = SequenceClassifier("lstm", 5, 6, 4, keep_bias=3.0).core
@@ -96,3 +118,24 @@ def test_short_distance_task_is_learned_and_the_log_keeps_the_unclipped_norm():
     assert not log.diverged and len(log.loss) == 150
     assert max(log.grad_norm) > 0.5  # the log holds the norm before clipping
     assert sum(log.loss[-10:]) / 10 < 0.5 * math.log(4)
+
+
+def test_cosine_of_parallel_orthogonal_and_opposite_vectors():
+    a = torch.tensor([1.0, 2.0, -3.0])
+    assert cosine(a, 2 * a) == pytest.approx(1.0)
+    assert cosine(a, -a) == pytest.approx(-1.0)
+    assert cosine(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 5.0])) == pytest.approx(0.0)
+
+
+def test_norm_clipping_keeps_the_direction_and_value_clipping_turns_it():
+    g = set_seed(0)
+    x, y = first_symbol_task(200, 8, generator=g)
+    by_norm = train_steps(SequenceClassifier("hand", 5, 8, 4), x, y, steps=5, lr=0.01, clip=1e-3, generator=g)
+    assert all(c == pytest.approx(1.0, abs=1e-6) for c in by_norm.cosine)
+    assert all(n > 1e-3 for n in by_norm.grad_norm)  # so the clipping acted at every step
+    set_seed(0)
+    model = SequenceClassifier("hand", 5, 8, 4)
+    by_value = train_steps(model, x, y, steps=5, lr=0.01, clip_value=1e-3, generator=g)
+    assert max(by_value.cosine) < 0.99            # clamping entries changes the direction
+    assert flat_grad(model).abs().max() <= 1e-3   # the last update's entries were clamped
+    assert len(by_value.cosine) == len(by_value.loss) == 5
