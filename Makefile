@@ -1,4 +1,5 @@
-# make run   - install, fetch the data, execute every notebook in place, say where the results are
+# make run   - install, fetch the data, execute every notebook in place (and copy the new outputs into the
+#              Chinese edition), say where the results are
 # make test  - install, run the unit tests, then re-execute every notebook under strict nbval, twice:
 #              with this CPU's numerics, and with the portable code paths another CPU would take
 # make claims - re-run every notebook with shifted training seeds (both numerics); report failing asserts
@@ -27,6 +28,7 @@ run: install
 	$(BIN)/python -m rnn_tutorial fetch
 	@test -n "$(NOTEBOOKS)" || { echo "no notebooks in notebooks/ to run"; exit 1; }
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)
+	$(BIN)/python tests/zh_sync.py build
 	$(BIN)/python -m rnn_tutorial where
 
 unit: install

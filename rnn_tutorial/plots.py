@@ -52,13 +52,23 @@ def histogram(values: Sequence[int], title: str, xlabel: str, figsize: tuple[flo
 
 
 def curves(series: Mapping[str, Sequence[float]], title: str, xlabel: str, ylabel: str,
-           x_step: float = 1, figsize: tuple[float, float] = (7, 3.5)) -> None:
-    """One line per series; point i sits at x = (i + 1) * x_step."""
+           x_step: float = 1, figsize: tuple[float, float] = (7, 3.5), x: Sequence[float] | None = None,
+           references: Mapping[str, float] | None = None) -> None:
+    """One line per series; point i sits at x = (i + 1) * x_step, or at x[i] when `x` is given.
+
+    `references` draws a dashed horizontal line per entry (label -> y), in the colour of the series
+    with the same position, for values to compare the curves with.
+    """
     fig, ax = plt.subplots(figsize=figsize)
+    lines = []
     for label, ys in series.items():
-        ax.plot(np.arange(1, len(ys) + 1) * x_step, ys, label=label)
+        xs = np.arange(1, len(ys) + 1) * x_step if x is None else np.asarray(x)
+        lines += ax.plot(xs, ys, label=label)
+    for i, (label, y) in enumerate((references or {}).items()):
+        color = lines[i].get_color() if i < len(lines) else "gray"
+        ax.axhline(y, color=color, linestyle="--", linewidth=1, label=label)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    if len(series) > 1:
+    if len(series) + len(references or {}) > 1:
         ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -81,7 +91,7 @@ def confusion(matrix: np.ndarray, labels: Sequence[str], title: str,
 
 def letter_heatmaps(rows: Mapping[str, np.ndarray], labels: Sequence[str], title: str,
                     figsize: tuple[float, float] = (11, 6)) -> None:
-    """For each name, P(language | letters so far): `rows` maps name -> (len(name), n_labels)."""
+    """For each name, the model's answer after each prefix: `rows` maps name -> (len(name), n_labels)."""
     fig, axes = plt.subplots(1, len(rows), figsize=figsize, sharey=True)
     axes = np.atleast_1d(axes)
     for ax, (name, probs) in zip(axes, rows.items()):

@@ -119,3 +119,13 @@ def test_a_checkout_keeps_data_and_models_in_the_checkout():
                            capture_output=True, text=True, check=True).stdout
     assert f"notebooks (executed in place, with outputs): {REPO / 'notebooks'}" in where
     assert f"data: {REPO / 'data'}" in where and f"trained model: {REPO / 'models'}" in where
+
+
+ARTICLE_SECTIONS = ("为什么需要 RNN", "RNN 理解及其简单实现", "用 RNN 完成文本分类任务", "RNN 存在的问题")
+
+
+@pytest.mark.parametrize("number, path", list(enumerate(NOTEBOOKS, start=1)), ids=lambda p: getattr(p, "stem", ""))
+def test_each_notebook_opens_by_naming_the_article_and_its_section(number, path):
+    first = "".join(json.loads(path.read_text(encoding="utf-8"))["cells"][0]["source"])
+    assert all(title in first for title in ARTICLE_SECTIONS)
+    assert f"This notebook follows its section {number}, {ARTICLE_SECTIONS[number - 1]}." in first
