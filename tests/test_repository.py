@@ -47,6 +47,8 @@ def test_torch_is_the_cpu_build_everywhere():
     torch_lines = sorted(line for line in lines if line.startswith("torch=="))
     # Linux: the default index's torch is the CUDA build; the local version +cpu exists only on the CPU index
     assert torch_lines == ['torch==2.13.0 ; sys_platform != "linux"', 'torch==2.13.0+cpu ; sys_platform == "linux"']
+    for readme in ("README.md", "README.zh.md"):  # and the READMEs say so
+        assert "`torch==2.13.0+cpu`" in (REPO / readme).read_text(encoding="utf-8")
 
 
 def test_one_python_minimum():
