@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -102,7 +103,6 @@ def read(path: Path) -> nbformat.NotebookNode | None:
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "check"
     if command == "apply":
-        import json
         zh_path = ZH_DIR / Path(argv[1]).name
         zh = build(read(EN_DIR / zh_path.name), read(zh_path))
         apply(read(EN_DIR / zh_path.name), zh, json.loads(Path(argv[2]).read_text(encoding="utf-8")))
