@@ -7,6 +7,7 @@ one line on stderr and a non-zero exit code: 2 for a bad command line, 1 for any
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -17,15 +18,18 @@ from pathlib import Path
 
 import torch
 
-from .data import LANGUAGES, Example, Split, load_names, make_loader, make_split
+from .batching import make_loader
+from .checkpoints import check_output_path, read_checkpoint, save_checkpoint
+from .config import (CHECKPOINT_NAME, CORES, FINAL_MODEL, FINAL_RECIPE, MAX_HIDDEN_SIZE, MERGED_SEEDS, READOUTS,
+                     SPLIT_SEED, ModelConfig, Recipe)
+from .data import Example, Split, class_prior, load_split
 from .download import DataError, download_names
-from .inference import (MAX_HIDDEN_SIZE, check_output_path, class_prior, encode_name, predict_many,
-                        read_checkpoint, save_checkpoint)
-from .rnn import CORES, READOUTS, NameClassifier
-from .training import History, fit, predict_log_probs
+from .inference import encode_name, predict_many
+from .metrics import evaluate, predict_log_probs
+from .rnn import NameClassifier
+from .training import History, fit
 from .utils import checkout_root, data_dir, models_dir, set_seed
 
-DEFAULT_MODEL = "name_classifier.pt"
 CHUNK = 4096  # names predicted per batch when they come from a file or stdin
 
 
@@ -73,35 +77,36 @@ class OneLineParser(argparse.ArgumentParser):
 
 def train(args: argparse.Namespace) -> None:
     """Notebook 3's final recipe: `--seeds` hand-written RNNs on the leakage-free split, merged into one."""
-    from .metrics import score  # imports scikit-learn: only `train` pays for it
     check_output_path(args.model)  # before the training, not after it
-    split = make_split(load_names(), seed=0)  # the split every notebook uses
-    test_loader = make_loader(split.test, batch_size=512)
+    torch.set_num_threads(1)  # results repeat run to run, and a busy second core cannot slow training many-fold
+    config = ModelConfig(args.hidden_size, args.core, args.readout, args.dropout)
+    recipe = dataclasses.replace(FINAL_RECIPE, epochs=args.epochs, lr=args.lr)
+    split = load_split()
     models = []
     for seed in range(args.seeds):
-        model, history = train_one(args, split, seed)
-        print(f"seed {seed}: best epoch {history.best_epoch}; test {score(*predict_log_probs(model, test_loader))}")
+        model, history = train_one(config, recipe, split, seed)
+        print(f"seed {seed}: best epoch {history.best_epoch}; test {evaluate(model, split.test)}")
         models.append(model)
     model = NameClassifier.merge(models) if len(models) > 1 else models[0]
-    scores = score(*predict_log_probs(model, test_loader))
+    scores = evaluate(model, split.test)
     print(f"final model ({len(models)} seed{'s' * (len(models) > 1)}): test {scores}")
-    prior = class_prior(torch.tensor([y for _, y in split.train]), len(LANGUAGES))
+    prior = class_prior(split.train)
     val_loss = refuse_if_no_better_than_chance(model, split.val, prior, args.force)
-    path = save_checkpoint(model, args.model, class_prior=prior, seeds=list(range(args.seeds)), split_seed=0,
-                           val_loss=val_loss, test_accuracy=scores.accuracy, test_macro_f1=scores.macro_f1)
+    path = save_checkpoint(model, args.model, class_prior=prior, recipe=dataclasses.asdict(recipe),
+                           seeds=list(range(args.seeds)), split_seed=SPLIT_SEED, val_loss=val_loss,
+                           test_accuracy=scores.accuracy, test_macro_f1=scores.macro_f1)
     print(f"saved {path}")
 
 
-def train_one(args: argparse.Namespace, split: Split, seed: int) -> tuple[NameClassifier, History]:
-    """One model trained with the command line's hyperparameters; ValueError if the training diverges."""
+def train_one(config: ModelConfig, recipe: Recipe, split: Split, seed: int) -> tuple[NameClassifier, History]:
+    """One model trained from `seed`; ValueError if the training diverges."""
     generator = set_seed(seed)
-    model = NameClassifier(args.hidden_size, core=args.core, dropout=args.dropout, readout=args.readout)
+    model = NameClassifier(config)
     try:
-        history = fit(model, split.train, split.val, epochs=args.epochs, lr=args.lr, schedule="cosine",
-                      buckets=True, generator=generator, progress=sys.stderr.isatty())
+        history = fit(model, split.train, split.val, recipe, generator=generator, progress=sys.stderr.isatty())
     except FloatingPointError:
         raise ValueError(f"the training diverged (the loss became NaN or infinite): lower --lr "
-                         f"(now {args.lr:g}); nothing was saved") from None
+                         f"(now {recipe.lr:g}); nothing was saved") from None
     return model, history
 
 
@@ -109,7 +114,7 @@ def refuse_if_no_better_than_chance(model: NameClassifier, val: list[Example], p
                                     force: bool) -> float:
     """Validation loss of `model`; ValueError (nothing saved) unless it beats the loss of answering the
     training mix `prior` for every name (a guess that ignores the name), or `force`."""
-    log_probs, targets = predict_log_probs(model, make_loader(val, batch_size=512))
+    log_probs, targets = predict_log_probs(model, make_loader(val))
     loss = torch.nn.functional.nll_loss(log_probs, targets).item()
     chance = -prior.log()[targets].mean().item()
     if not loss < chance and not force:
@@ -244,13 +249,14 @@ def build_parser() -> OneLineParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("fetch", help="download and verify the surnames data")
     p_train = sub.add_parser("train", help="train and save the default model")
-    p_train.add_argument("--core", choices=CORES, default="hand")
-    p_train.add_argument("--hidden-size", type=int_in(1, MAX_HIDDEN_SIZE), default=128)
-    p_train.add_argument("--readout", choices=READOUTS, default="max")
-    p_train.add_argument("--dropout", type=float_in(0, 1, high_open=True), default=0.0)
-    p_train.add_argument("--lr", type=float_in(0, 10, low_open=True), default=3e-3)
-    p_train.add_argument("--epochs", type=int_in(1, 10_000), default=20)
-    p_train.add_argument("--seeds", type=int_in(1, 64), default=3, help="models to train and merge (hand core only)")
+    p_train.add_argument("--core", choices=CORES, default=FINAL_MODEL.core)
+    p_train.add_argument("--hidden-size", type=int_in(1, MAX_HIDDEN_SIZE), default=FINAL_MODEL.hidden_size)
+    p_train.add_argument("--readout", choices=READOUTS, default=FINAL_MODEL.readout)
+    p_train.add_argument("--dropout", type=float_in(0, 1, high_open=True), default=FINAL_MODEL.dropout)
+    p_train.add_argument("--lr", type=float_in(0, 10, low_open=True), default=FINAL_RECIPE.lr)
+    p_train.add_argument("--epochs", type=int_in(1, 10_000), default=FINAL_RECIPE.epochs)
+    p_train.add_argument("--seeds", type=int_in(1, 64), default=MERGED_SEEDS,
+                         help="models to train and merge (hand core only)")
     p_train.add_argument("--force", action="store_true",
                          help="save the model even if its validation loss is no better than chance")
     p_predict = sub.add_parser("predict", help="top-k languages for each name")
@@ -264,7 +270,7 @@ def build_parser() -> OneLineParser:
                            help="logit adjustment strength: 0 keeps the training mix, 1 removes it")
     sub.add_parser("where", help="where the outputs, data and model are")
     for p in sub.choices.values():
-        p.add_argument("--model", type=Path, default=models_dir() / DEFAULT_MODEL)
+        p.add_argument("--model", type=Path, default=models_dir() / CHECKPOINT_NAME)
     return parser
 
 

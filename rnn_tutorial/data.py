@@ -1,6 +1,7 @@
-"""Surnames from text to tensors: folding to ASCII, cleaning, a leakage-free split, batching.
+"""Surnames from text to tensors: folding to ASCII, cleaning, a leakage-free split, letter indices.
 
-Notebook 3 teaches this pipeline; notebooks 1 and 2 borrow `line_to_tensor`.
+Notebook 3 teaches this pipeline (section 1, "The data, honestly split"; section 2, "Transforming names
+into tensors"); notebooks 1 and 2 borrow `line_to_tensor`. Batches are made in `batching`.
 """
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from torch.nn.utils.rnn import pad_sequence
-from torch.utils.data import DataLoader, Dataset
 
+from .config import SPLIT_SEED
 from .download import EXPECTED, download_names
 
 ALPHABET = string.ascii_letters + " .,;'"  # the article's `all_letters`
@@ -109,7 +109,6 @@ class Split:
     train: list[Example]
     val: list[Example]
     test: list[Example]
-    labels: tuple[str, ...] = LANGUAGES
 
     def overlap(self, part: str = "test", other: str = "train") -> int:
         """How many distinct names of `part` also occur in `other` (0 by construction)."""
@@ -146,6 +145,28 @@ def make_split(names: dict[str, list[str]], val: float = 0.1, test: float = 0.1,
     return Split(**{part: sorted(examples) for part, examples in parts.items()})
 
 
+def load_split(seed: int = SPLIT_SEED) -> Split:
+    """The split of the whole data set that the notebooks, the tests and the command line share."""
+    return make_split(load_names(), seed=seed)
+
+
+def targets_of(examples: list[Example]) -> torch.Tensor:
+    """(n,) label indices of `examples`."""
+    return torch.tensor([y for _, y in examples])
+
+
+def label_counts(examples: list[Example], n_labels: int = len(LANGUAGES)) -> torch.Tensor:
+    """(n_labels,) how many of `examples` carry each label."""
+    return torch.bincount(targets_of(examples), minlength=n_labels)
+
+
+def class_prior(examples: list[Example], n_labels: int = len(LANGUAGES)) -> torch.Tensor:
+    """(n_labels,) share of each label in `examples`: the prior a model trained on them learns."""
+    if not examples:
+        raise ValueError("class_prior needs at least one example")
+    return label_counts(examples, n_labels).double().div(len(examples)).float()
+
+
 def letter_indices(name: str) -> list[int]:
     """'Albert' -> [26, 11, 1, 4, 17, 19]; characters outside ALPHABET are dropped.
 
@@ -170,31 +191,3 @@ def line_to_tensor(name: str) -> torch.Tensor:
     """The article's one-hot encoding: 'Albert' -> (6, 1, 57), one row per letter."""
     indices = name_to_indices(name)
     return torch.nn.functional.one_hot(indices, N_LETTERS).float().unsqueeze(1)
-
-
-class NamesDataset(Dataset):
-    """(letter indices (len,), label) pairs for a DataLoader; encodes every name once."""
-
-    def __init__(self, examples: list[Example]):
-        self.examples = examples
-        self.encoded = [name_to_indices(n) for n, _ in examples]
-
-    def __len__(self) -> int:
-        return len(self.examples)
-
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        return self.encoded[i], self.examples[i][1]
-
-
-def collate_names(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """-> padded indices (batch, max_len), lengths (batch,), labels (batch,); pad value 0 is never read."""
-    sequences, labels = zip(*batch)
-    lengths = torch.tensor([len(s) for s in sequences])
-    return pad_sequence(list(sequences), batch_first=True), lengths, torch.tensor(labels)
-
-
-def make_loader(examples: list[Example], batch_size: int = 64, shuffle: bool = False,
-                generator: torch.Generator | None = None) -> DataLoader:
-    """A DataLoader of padded batches; pass a seeded `generator` when shuffling."""
-    return DataLoader(NamesDataset(examples), batch_size=batch_size, shuffle=shuffle,
-                      generator=generator, collate_fn=collate_names)

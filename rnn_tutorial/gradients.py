@@ -2,7 +2,8 @@
 a long-range task with a controllable distance, and a small trainer that logs the gradient norm
 and what clipping (by norm or by value) did to its direction.
 
-Notebook 4 teaches all of it.
+Notebook 4 teaches all of it: the gradient at every step in section 1, clipping in section 4, the
+long-range task in section 5, gated cores in section 6.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .metrics import accuracy
 from .rnn import RNNCell, make_core
 
 
@@ -41,21 +43,18 @@ def scaled_orthogonal(hidden_size: int, sigma: float, generator: torch.Generator
 # ---- dL/dH_t at every step ----------------------------------------------------------------------
 
 def unroll(cell: RNNCell, x: torch.Tensor, h_0: torch.Tensor | None = None) -> list[torch.Tensor]:
-    """Run `cell` over x (batch, seq, input) and keep every state H_1..H_T, each (batch, hidden),
+    """`cell.unroll(x, h_0)`: the states H_1..H_T, each (batch, hidden), for x (batch, seq, input), each
     with `retain_grad()` so that backward leaves dL/dH_t in `H_t.grad`."""
-    xw = cell.project_input(x)
-    h = h_0 if h_0 is not None else xw.new_zeros(x.shape[0], cell.hidden_size)
-    states = []
-    for t in range(x.shape[1]):
-        h = cell.recur(xw[:, t], h)
+    states = cell.unroll(x, h_0)
+    for h in states:
         h.retain_grad()
-        states.append(h)
     return states
 
 
 def gradient_norms(states: list[torch.Tensor]) -> torch.Tensor:
-    """After backward: ||dL/dH_t|| (Frobenius norm over batch and hidden) for t = 1..T -> (T,)."""
-    return torch.stack([h.grad.norm() for h in states]).detach()
+    """After backward: ||dL/dH_t|| (Frobenius norm over batch and hidden) for t = 1..T -> (T,); 0 for a
+    state the loss does not depend on (the LSTM's last C_T)."""
+    return torch.stack([h.grad.norm() if h.grad is not None else torch.zeros(()) for h in states]).detach()
 
 
 def decay_rate(norms: torch.Tensor) -> float:
@@ -99,7 +98,6 @@ class SequenceClassifier(nn.Module):
     def __init__(self, core: str, input_size: int, hidden_size: int, n_classes: int,
                  keep_bias: float | None = None, orthogonal: bool = False):
         super().__init__()
-        self.core_name = core
         self.core = make_core(core, input_size, hidden_size)
         self.h2o = nn.Linear(hidden_size, n_classes)
         if keep_bias is not None:
@@ -114,33 +112,22 @@ class SequenceClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, T, input_size) -> log-probabilities (batch, n_classes) read from the last state."""
-        states = self.core(x)[0]  # our RNN and torch's cores both return all states first
-        return torch.log_softmax(self.h2o(states[:, -1]), dim=1)
+        return torch.log_softmax(self.h2o(self.core(x)[1]), dim=1)
 
     def state_gradients(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """||dL/dH_t|| for t = 1..T of the mean NLL loss on (x, y) -> (T,).
 
-        Steps the core one time step at a time so that every state is a tensor we can ask for its
-        gradient; the LSTM's state is the pair (h_t, c_t), so its norm counts both.
+        The core keeps every state autograd can report on (`traced_states`); the LSTM's state is the
+        pair (H_t, C_t), so its norm counts both.
         """
-        if self.core_name == "hand":
-            states = unroll(self.core.cell, x)
-        else:
-            hidden, states = None, []
-            for t in range(x.shape[1]):
-                _, hidden = self.core(x[:, t:t + 1], hidden)
-                for part in (hidden if self.core_name == "lstm" else (hidden,)):
-                    part.retain_grad()
-                states.append(hidden)
-        last_h = states[-1][0] if self.core_name == "lstm" else states[-1]
-        log_probs = torch.log_softmax(self.h2o(last_h.reshape(len(x), -1)), dim=1)
+        states = self.core.traced_states(x)
+        log_probs = torch.log_softmax(self.h2o(states[-1][0].reshape(len(x), -1)), dim=1)
         nn.functional.nll_loss(log_probs, y).backward()
         self.zero_grad()
-        if self.core_name == "lstm":
-            h_norms = gradient_norms([h for h, _ in states])
-            c_norms = gradient_norms([c for _, c in states[:-1]])  # the returned c_T is not on the loss's path
-            return torch.hypot(h_norms, torch.cat([c_norms, c_norms.new_zeros(1)]))
-        return gradient_norms(states)
+        norms = torch.zeros(len(states))
+        for part in range(len(states[0])):  # H_t, and C_t for the LSTM
+            norms = torch.hypot(norms, gradient_norms([state[part] for state in states]))
+        return norms
 
 
 # ---- training with the gradient norm logged at every step ------------------------------------
@@ -199,7 +186,7 @@ def train_steps(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, 
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+def sequence_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Fraction of sequences x (n, T, input) whose most likely class is y (n,)."""
     model.eval()
-    return (model(x).argmax(1) == y).float().mean().item()
+    return accuracy(model(x), y)

@@ -1,4 +1,8 @@
-"""Honest scores on a held-out split, and the baselines a model has to beat (notebook 3)."""
+"""Honest scores on a held-out split, and the baselines a model has to beat.
+
+Notebook 3 teaches them (section 4, "Evaluating honestly"); `accuracy` also scores the toy tasks of
+notebooks 1 and 4. `evaluate` is the one way a name classifier is scored on a list of names.
+"""
 from __future__ import annotations
 
 from collections import Counter
@@ -7,8 +11,26 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.metrics import confusion_matrix, f1_score, recall_score
+from torch import nn
 
-from .data import LANGUAGES, Example
+from .batching import make_loader
+from .data import LANGUAGES, Example, class_prior, targets_of
+
+
+def accuracy(scores: torch.Tensor, targets: torch.Tensor) -> float:
+    """Share of rows of `scores` (n, n_labels), any monotone scores, whose largest entry is at `targets` (n,)."""
+    return (scores.argmax(dim=1) == targets).double().mean().item()
+
+
+@torch.no_grad()
+def predict_log_probs(model: nn.Module, loader) -> tuple[torch.Tensor, torch.Tensor]:
+    """-> log-probs (n, n_labels) and targets (n,) for every name in `loader`'s (x, lengths, y) batches, in order."""
+    model.eval()
+    outputs, targets = [], []
+    for x, lengths, y in loader:
+        outputs.append(model(x, lengths))
+        targets.append(y)
+    return torch.cat(outputs), torch.cat(targets)
 
 
 @dataclass
@@ -32,7 +54,7 @@ def score(log_probs: torch.Tensor, targets: torch.Tensor, labels: tuple[str, ...
     top3 = (log_probs.topk(3, dim=1).indices == targets[:, None]).any(dim=1).float().mean()
     recall = recall_score(y_true, y_pred, labels=everything, average=None, zero_division=0)
     return Scores(
-        accuracy=float((y_true == y_pred).mean()),
+        accuracy=accuracy(log_probs, targets),
         macro_f1=float(f1_score(y_true, y_pred, labels=everything, average="macro", zero_division=0)),
         top3=float(top3),
         recall=dict(zip(labels, recall.tolist())),
@@ -41,15 +63,14 @@ def score(log_probs: torch.Tensor, targets: torch.Tensor, labels: tuple[str, ...
     )
 
 
-def targets_of(examples: list[Example]) -> torch.Tensor:
-    """(n,) label indices of `examples`."""
-    return torch.tensor([y for _, y in examples])
+def evaluate(model: nn.Module, examples: list[Example], labels: tuple[str, ...] = LANGUAGES) -> Scores:
+    """`Scores` of a name classifier on `examples` (in eval mode, no gradients)."""
+    return score(*predict_log_probs(model, make_loader(examples)), labels)
 
 
 def majority_baseline(train: list[Example], test: list[Example], n_labels: int = len(LANGUAGES)) -> torch.Tensor:
     """Scores (n_test, n_labels) that always rank languages by their share of `train`."""
-    prior = torch.bincount(targets_of(train), minlength=n_labels).float() / len(train)
-    return prior.log().expand(len(test), n_labels)
+    return class_prior(train, n_labels).log().expand(len(test), n_labels)
 
 
 def lookup_baseline(train: list[Example], test: list[Example], n_labels: int = len(LANGUAGES)) -> torch.Tensor:

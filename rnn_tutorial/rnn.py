@@ -1,20 +1,44 @@
 """The RNN written by hand (H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)) and the models built on it.
 
-Notebook 2 derives `RNNCell` and `RNNDemo`; notebooks 3 and 4 train `NameClassifier`.
+Notebook 2 derives `RNNCell` (section 1, "A cell written by hand"), `RNN` (section 2, "Reading a whole
+name") and `RNNDemo` (section 3, the article's model and its bugs); notebook 3 trains `NameClassifier`
+(section 5, "Batched training") and merges seeds (appendix); notebook 4 puts every core of `make_core`
+on the long-range task.
+
+Every recurrent core, ours and torch's, answers `core(x, lengths)` with `(states, last_state)`:
+all states (batch, seq, hidden) and each sequence's state after its own last step (batch, hidden).
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .config import CORES, ModelConfig
 from .data import LANGUAGES, N_LETTERS
+
+Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def scan(step: Step, xw: torch.Tensor, h_0: torch.Tensor) -> list[torch.Tensor]:
+    """The recurrence loop: H_t = step(XW_t, H_{t-1}) for t = 1..T, with XW_t = X_t W_xh + b_h taken
+    for all steps beforehand. xw (batch, T, hidden), h_0 (batch, hidden) -> [H_1, ..., H_T], each (batch, hidden)."""
+    h, states = h_0, []
+    for xw_t in xw.unbind(1):  # one view per step: xw[:, t] would cost a (batch, T, hidden) zero-fill in backward
+        h = step(xw_t, h)
+        states.append(h)
+    return states
 
 
 class RNNCell(nn.Module):
-    """One step of a vanilla RNN, with the formula's names and shapes."""
+    """One step of a vanilla RNN, with the formula's names and shapes (notebook 2, section 1).
+
+    `nonlinearity` is phi: "tanh" (the RNN), "identity" (the linear recurrence of notebook 4) or "relu"
+    (the exercises of notebooks 2 and 4).
+    """
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh"):
         super().__init__()
@@ -41,13 +65,20 @@ class RNNCell(nn.Module):
         """H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h): (batch, input) or (batch,) ints -> (batch, hidden)."""
         return self.recur(self.project_input(x_t), h_prev)
 
+    def unroll(self, x: torch.Tensor, h_0: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """The cell over a sequence: x (batch, T, input) or (batch, T) ints, H_0 (batch, hidden), zeros if
+        None -> [H_1, ..., H_T], each (batch, hidden). All input projections are taken in one product."""
+        xw = self.project_input(x)
+        return scan(self.recur, xw, h_0 if h_0 is not None else xw.new_zeros(x.shape[0], self.hidden_size))
+
 
 class RNN(nn.Module):
-    """Runs an `RNNCell` over a padded batch; returns each sequence's state at its own last letter."""
+    """Runs an `RNNCell` over a padded batch (notebook 2, section 2); returns all states and each
+    sequence's state at its own last letter."""
 
-    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh"):
+    def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
-        self.cell = RNNCell(input_size, hidden_size, nonlinearity)
+        self.cell = RNNCell(input_size, hidden_size)
         self.hidden_size = hidden_size
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
@@ -56,20 +87,81 @@ class RNN(nn.Module):
 
         States after a sequence's last real letter are computed but never used for h_last.
         """
-        batch, seq = x.shape[:2]
-        xw = self.cell.project_input(x)  # all input projections in one operation
-        h = h_0 if h_0 is not None else xw.new_zeros(batch, self.hidden_size)
-        states = []
-        for xw_t in xw.unbind(1):  # one view per step: xw[:, t] would cost a (batch, seq, hidden) zero-fill in backward
-            h = self.cell.recur(xw_t, h)
-            states.append(h)
-        states = torch.stack(states, dim=1)
-        last = (lengths - 1) if lengths is not None else torch.full((batch,), seq - 1)
-        return states, states[torch.arange(batch), last]
+        states = torch.stack(self.cell.unroll(x, h_0), dim=1)
+        return states, last_states(states, lengths)
+
+    def traced_states(self, x: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+        """[(H_t,) for t = 1..T] for x (batch, T, input), each kept by autograd (`retain_grad`), so that a
+        backward pass leaves dL/dH_t in `.grad` (notebook 4, section 1)."""
+        states = self.cell.unroll(x)
+        for h in states:
+            h.retain_grad()
+        return [(h,) for h in states]
+
+
+def last_states(states: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """(batch, seq, hidden) states, (batch,) lengths (None: every sequence is full) -> (batch, hidden) states
+    after each sequence's own last step."""
+    if lengths is None:
+        return states[:, -1]
+    return states[torch.arange(len(states)), lengths - 1]
+
+
+class TorchCore:
+    """Mixed into torch's nn.RNN, nn.GRU and nn.LSTM (batch-first) so that they answer like our `RNN`:
+    `core(x, lengths)` -> (states, last_state); x may be letter indices, given to torch as one-hot rows.
+    The weights keep torch's names, so checkpoints store them as torch does."""
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (batch, seq) ints or (batch, seq, input) -> (all states (batch, seq, hidden), h_last (batch, hidden));
+        with `lengths`, the padded steps are skipped (packed) and their states are zeros."""
+        if not x.is_floating_point():
+            x = nn.functional.one_hot(x, self.input_size).float()
+        if lengths is None:
+            states = super().forward(x)[0]
+        else:
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            states = pad_packed_sequence(super().forward(packed)[0], batch_first=True, total_length=x.shape[1])[0]
+        return states, last_states(states, lengths)
+
+    def traced_states(self, x: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+        """The recurrent state after each step of x (batch, T, input), one step at a time so that every state
+        is a tensor autograd keeps (`retain_grad`): [(H_t,)] for RNN and GRU, [(H_t, C_t)] for the LSTM."""
+        state, trace = None, []
+        for t in range(x.shape[1]):
+            state = super().forward(x[:, t:t + 1], state)[1]
+            parts = state if isinstance(state, tuple) else (state,)
+            for part in parts:
+                part.retain_grad()
+            trace.append(parts)  # each part (1, batch, hidden): the tensors the next step reads
+        return trace
+
+
+class TorchRNNCore(TorchCore, nn.RNN):
+    """torch's nn.RNN behind the `(states, last_state)` interface."""
+
+
+class GRUCore(TorchCore, nn.GRU):
+    """torch's nn.GRU behind the `(states, last_state)` interface."""
+
+
+class LSTMCore(TorchCore, nn.LSTM):
+    """torch's nn.LSTM behind the `(states, last_state)` interface (the states are H_t; C_t stays inside)."""
+
+
+def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
+    """"hand" -> our `RNN`; "rnn", "gru", "lstm" -> torch's layer; every one answers (x, lengths) -> (states, last)."""
+    if core not in CORES:
+        raise ValueError(f"core must be one of {CORES}, got {core!r}")
+    if core == "hand":
+        return RNN(input_size, hidden_size)
+    layer = {"rnn": TorchRNNCore, "gru": GRUCore, "lstm": LSTMCore}[core]
+    return layer(input_size, hidden_size, batch_first=True)
 
 
 class RNNDemo(nn.Module):
-    """The article's model, corrected; `article_bugs=True` reproduces the published forward pass.
+    """The article's model, corrected (notebook 2, section 3); `article_bugs=True` reproduces the published
+    forward pass. Notebook 3, section 3 trains it with the article's loop.
 
     Corrected: H_t = tanh(i2h(cat(X_t, H_{t-1}))) and the output is read from H_t.
     Article:   H_t = i2h(cat(X_t, H_{t-1})) (no tanh) and the output from cat(X_t, H_{t-1}).
@@ -95,53 +187,54 @@ class RNNDemo(nn.Module):
         """H_0 = zeros (batch, hidden): a random start would add noise to every prediction."""
         return torch.zeros(batch, self.hidden_size)
 
+    def read(self, line: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The article's loop: call the model once per letter from H_0 = 0.
 
-CORES = ("hand", "rnn", "gru", "lstm")
+        Letters (len, 1, input) -> (log-probs after each letter (len, 1, output), states (len, 1, hidden)).
+        """
+        hidden, outputs, states = self.init_hidden(), [], []
+        for x_t in line:
+            output, hidden = self(x_t, hidden)
+            outputs.append(output)
+            states.append(hidden)
+        return torch.stack(outputs), torch.stack(states)
 
+    def classify(self, line: torch.Tensor) -> torch.Tensor:
+        """Letters (len, 1, input) -> log-probs (1, output) after the last letter: `read(line)[0][-1]`.
 
-def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
-    """"hand" -> our `RNN`; "rnn", "gru", "lstm" -> torch's layer; all batch-first, all states returned first."""
-    if core not in CORES:
-        raise ValueError(f"core must be one of {CORES}, got {core!r}")
-    if core == "hand":
-        return RNN(input_size, hidden_size)
-    return {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[core](input_size, hidden_size, batch_first=True)
-READOUTS = ("last", "max")
+        The corrected model computes the same numbers with fewer operations: i2h's weight is [W_xh | W_hh]
+        (the rows of cat(X_t, H_{t-1})), so every X_t W_xh is taken in one product, and i2o runs once, on
+        the last state, the only output the loss reads. The article's version runs `read` as published.
+        """
+        if self.article_bugs:
+            return self.read(line)[0][-1]
+        W_xh, W_hh = self.i2h.weight.t().split([line.shape[-1], self.hidden_size])
+        xw = torch.addmm(self.i2h.bias, line[:, 0], W_xh)  # (len, hidden)
+        states = scan(lambda xw_t, h: torch.tanh(torch.addmm(xw_t, h, W_hh)), xw[None], self.init_hidden().to(xw))
+        return self.softmax(self.i2o(states[-1]))
 
 
 class NameClassifier(nn.Module):
-    """Letters -> recurrent core -> Linear -> log-probabilities over `labels`.
+    """Letters -> recurrent core -> Linear -> log-probabilities over `labels` (notebook 3, section 5).
 
-    `core` is "hand" (our `RNN`) or one of torch's "rnn", "gru", "lstm"; input is one-hot,
-    fed to the hand core as letter indices (the same product, done as a row lookup).
-    `readout` "last" classifies the state after the last letter; "max" the element-wise
-    maximum of the states over the name's letters.
+    `config.core` is "hand" (our `RNN`) or one of torch's "rnn", "gru", "lstm"; `config.readout` "last"
+    classifies the state after the last letter, "max" the element-wise maximum of the states over the
+    name's letters. The input is letter indices (one-hot rows in effect).
     """
 
-    def __init__(self, hidden_size: int = 128, core: str = "hand", labels: tuple[str, ...] = LANGUAGES,
-                 input_size: int = N_LETTERS, dropout: float = 0.0, readout: str = "last"):
+    def __init__(self, config: ModelConfig = ModelConfig(), labels: tuple[str, ...] = LANGUAGES,
+                 input_size: int = N_LETTERS):
         super().__init__()
-        if readout not in READOUTS:
-            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
-        self.core_name, self.labels, self.input_size = core, tuple(labels), input_size
-        self.readout = readout
-        self.core = make_core(core, input_size, hidden_size)
-        self.dropout = nn.Dropout(dropout)
-        self.h2o = nn.Linear(hidden_size, len(self.labels))
+        self.config, self.labels, self.input_size = config, tuple(labels), input_size
+        self.core = make_core(config.core, input_size, config.hidden_size)
+        self.dropout = nn.Dropout(config.dropout)
+        self.h2o = nn.Linear(config.hidden_size, len(self.labels))
 
     def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Padded letter indices (batch, seq), lengths (batch,) -> (batch, hidden): the state after
         each name's last letter, or the maximum over its states."""
-        if self.core_name == "hand":
-            states, h_last = self.core(x, lengths)
-        else:
-            one_hot = nn.functional.one_hot(x, self.input_size).float()
-            packed = pack_padded_sequence(one_hot, lengths, batch_first=True, enforce_sorted=False)
-            output, h_n = self.core(packed)
-            h_last = (h_n[0] if self.core_name == "lstm" else h_n)[-1]
-            if self.readout == "max":
-                states = pad_packed_sequence(output, batch_first=True, total_length=x.shape[1])[0]
-        if self.readout == "last":
+        states, h_last = self.core(x, lengths)
+        if self.config.readout == "last":
             return h_last
         padding = torch.arange(x.shape[1])[None, :] >= lengths[:, None]  # (batch, seq), True past the end
         return states.masked_fill(padding[..., None], float("-inf")).amax(dim=1)
@@ -158,11 +251,12 @@ class NameClassifier(nn.Module):
         diagonal (no weight between the models), the output layer's weights concatenated and divided by k.
         """
         first = models[0]
-        if any(m.core_name != "hand" or m.readout != first.readout or m.labels != first.labels for m in models):
+        if any(m.config.core != "hand" or m.config.readout != first.config.readout or m.labels != first.labels
+               for m in models):
             raise ValueError("merge needs hand-core models with the same readout and labels")
         cells = [m.core.cell for m in models]
-        merged = cls(sum(c.hidden_size for c in cells), "hand", first.labels, first.input_size,
-                     first.dropout.p, first.readout)
+        config = ModelConfig(sum(c.hidden_size for c in cells), "hand", first.config.readout, first.config.dropout)
+        merged = cls(config, first.labels, first.input_size)
         with torch.no_grad():
             merged.core.cell.W_xh.copy_(torch.cat([c.W_xh for c in cells], dim=1))
             merged.core.cell.W_hh.copy_(torch.block_diag(*[c.W_hh for c in cells]))

@@ -1,6 +1,7 @@
 """Notebook 1's plumbing: the article's MLP, fixed-length name encoding, and the "but ..." marker task.
 
-Notebook 1 uses all of it to show why an MLP struggles with sequences; notebook 2 reuses `MLP`.
+Notebook 1 uses all of it to show why an MLP struggles with sequences (section 1, the MLP; section 2,
+the marker task); notebook 2 reuses `MLP`.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import torch
 from torch import nn
 
 from .data import N_LETTERS, name_to_indices
+from .metrics import accuracy
 
 # The marker task's words. The label is the word right after "but"; every word can also appear elsewhere.
 VOCAB = ("but", "bad", "good", "the", "talk", "was", "long", "and")
@@ -103,5 +105,5 @@ def accuracy_by_position(model: nn.Module, inputs: tuple, labels: torch.Tensor, 
                          ) -> dict[int, float]:
     """{marker position: accuracy of the examples with the marker there}, positions sorted."""
     model.eval()
-    correct = (model(*inputs).argmax(1) == labels).float()
-    return {int(p): correct[pos == p].mean().item() for p in torch.unique(pos)}
+    scores = model(*inputs)
+    return {int(p): accuracy(scores[pos == p], labels[pos == p]) for p in torch.unique(pos)}

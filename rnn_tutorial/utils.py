@@ -1,4 +1,4 @@
-"""Seeding, threads and where files go, shared by every notebook and the command line."""
+"""Seeding and where files go, shared by every notebook and the command line."""
 from __future__ import annotations
 
 import os
@@ -46,15 +46,14 @@ def seed_shift() -> int:
         raise ValueError(f"{SEED_SHIFT_ENV} must be an integer, got {value!r}") from None
 
 
-def set_seed(seed: int, threads: int = 1) -> torch.Generator:
-    """Seed Python and torch with `seed` (+ `seed_shift()`), pin torch to `threads` threads,
-    return a seeded CPU generator.
+def set_seed(seed: int) -> torch.Generator:
+    """Seed Python's and torch's global generators with `seed` + `seed_shift()`; return a new torch
+    generator seeded the same way, for code that takes one (a DataLoader's order, a task's data).
 
-    One thread keeps results identical run to run (the thread count changes the last
-    digits of a sum) and keeps a busy second core from slowing training many-fold.
+    It does not touch the thread count: the notebooks call `torch.set_num_threads(1)` themselves (one
+    thread repeats results run to run and is not slowed many-fold by a busy second core).
     """
     seed += seed_shift()
     random.seed(seed)
     torch.manual_seed(seed)
-    torch.set_num_threads(threads)
     return torch.Generator().manual_seed(seed)

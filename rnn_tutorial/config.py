@@ -1,0 +1,73 @@
+"""The name classifier's settings, each written once: the model, the training recipe, the final choices.
+
+`ModelConfig` is what a checkpoint needs to rebuild a `NameClassifier` (stored in it as "hparams");
+`Recipe` is how `training.fit` trains one. Their defaults are notebook 3's final model (section 5,
+"Batched training"); notebook 3, the command line and the benchmark all import them from here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CORES = ("hand", "rnn", "gru", "lstm")  # our RNN, then torch's nn.RNN, nn.GRU, nn.LSTM
+READOUTS = ("last", "max")  # the state after the last letter, or the maximum over all states
+SAMPLINGS = ("natural", "uniform")  # each training name once per epoch, or every language equally often
+SCHEDULES = ("constant", "cosine")  # the learning rate over the epochs
+MAX_HIDDEN_SIZE = 8192  # a hand-core W_hh of 8192 x 8192 floats is 256 MiB
+
+SPLIT_SEED = 0  # the one train/val/test split every notebook, test and command uses
+MERGED_SEEDS = 3  # the final model merges this many seeds (notebook 3's appendix)
+CHECKPOINT_NAME = "name_classifier.pt"  # the saved final model, in `utils.models_dir()`
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What a `NameClassifier` is: hidden size, recurrent core, readout, dropout before the output layer.
+
+    ValueError for a value out of range, so a bad command line or checkpoint is refused before any weights exist.
+    """
+    hidden_size: int = 128
+    core: str = "hand"
+    readout: str = "max"
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        size, dropout = self.hidden_size, self.dropout
+        checks = [
+            (type(size) is int and 1 <= size <= MAX_HIDDEN_SIZE, f"hidden_size {size!r} is not in 1..{MAX_HIDDEN_SIZE}"),
+            (self.core in CORES, f"core {self.core!r} is not one of {CORES}"),
+            (self.readout in READOUTS, f"readout {self.readout!r} is not one of {READOUTS}"),
+            (type(dropout) in (int, float) and 0 <= dropout < 1, f"dropout {dropout!r} is not in [0, 1)"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How `fit` trains: Adam at `lr` on batches of `batch_size`, for at most `epochs` passes, stopping
+    after `patience` epochs without a better validation loss.
+
+    `sampling`: "natural" shows every training name once per epoch, "uniform" draws every language
+    equally often (as the article's loop does). `schedule`: "cosine" lowers the learning rate from `lr`
+    to 0 along half a cosine over `epochs`, "constant" keeps it. `buckets`: batch names of similar length
+    together (less padding, about a third faster). `clip`: rescale the gradient to at most this norm.
+    """
+    epochs: int = 20
+    lr: float = 3e-3
+    batch_size: int = 64
+    patience: int = 5
+    sampling: str = "natural"
+    schedule: str = "cosine"
+    buckets: bool = True
+    clip: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+
+
+FINAL_MODEL = ModelConfig()  # hidden 128, our hand-written RNN, max readout
+FINAL_RECIPE = Recipe()  # 20 epochs of Adam at 3e-3 with a cosine schedule, length buckets of 64
