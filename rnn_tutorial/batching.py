@@ -1,6 +1,7 @@
 """Batches of names for a DataLoader: padding, the training order of an epoch, and the evaluation loader.
 
-Notebook 3, section 5 ("Batched training") teaches padding, length buckets and language-uniform sampling.
+Notebook 3 teaches padding and length buckets in section 5 ("The fast way"), language-uniform sampling in
+section 6 ("Class imbalance").
 """
 from __future__ import annotations
 

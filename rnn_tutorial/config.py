@@ -2,7 +2,7 @@
 
 `ModelConfig` is what a checkpoint needs to rebuild a `NameClassifier` (stored in it as "hparams");
 `Recipe` is how `training.fit` trains one. Their defaults are notebook 3's final model (section 5,
-"Batched training"); notebook 3, the command line and the benchmark all import them from here.
+"The fast way: batches, Adam, a readout over every state"); notebook 3, the command line and the benchmark all import them from here.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 a long-range task with a controllable distance, and a small trainer that logs the gradient norm
 and what clipping (by norm or by value) did to its direction.
 
-Notebook 4 teaches all of it: the gradient at every step in section 1, clipping in section 4, the
-long-range task in section 5, gated cores in section 6.
+Notebook 4 teaches all of it: the gradient at every step in sections 2-3, clipping in section 4, the
+long-range task and the gated cores in section 5.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .metrics import accuracy
-from .rnn import RNNCell, make_core
+from .rnn import RNNCell, make_core, retained
 
 
 # ---- W_hh with a chosen spectral norm -------------------------------------------------------
@@ -45,10 +45,7 @@ def scaled_orthogonal(hidden_size: int, sigma: float, generator: torch.Generator
 def unroll(cell: RNNCell, x: torch.Tensor, h_0: torch.Tensor | None = None) -> list[torch.Tensor]:
     """`cell.unroll(x, h_0)`: the states H_1..H_T, each (batch, hidden), for x (batch, seq, input), each
     with `retain_grad()` so that backward leaves dL/dH_t in `H_t.grad`."""
-    states = cell.unroll(x, h_0)
-    for h in states:
-        h.retain_grad()
-    return states
+    return retained(cell.unroll(x, h_0))
 
 
 def gradient_norms(states: list[torch.Tensor]) -> torch.Tensor:
@@ -106,7 +103,7 @@ class SequenceClassifier(nn.Module):
                 self.core.bias_ih_l0[rows] = keep_bias
                 self.core.bias_hh_l0[rows] = 0.0
         if orthogonal:
-            W = self.core.cell.W_hh if core == "hand" else self.core.weight_hh_l0  # (blocks * hidden, hidden)
+            W = self.core.recurrent_weights()  # (blocks * hidden, hidden)
             with torch.no_grad():
                 W.copy_(torch.cat([scaled_orthogonal(hidden_size, 1.0) for _ in range(len(W) // hidden_size)]))
 

@@ -1,6 +1,7 @@
 """Predicting a name's language with a trained model, optionally corrected for the training mix of languages.
 
-Notebook 3 uses it in section 6 ("Class imbalance": logit adjustment) and section 7 ("Predicting");
+Notebook 3 uses it in section 6 ("Class imbalance": logit adjustment) and section 7 ("Saving, loading,
+predicting");
 the command line's `predict` calls `predict_many`. Checkpoints are in `checkpoints`.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Honest scores on a held-out split, and the baselines a model has to beat.
 
-Notebook 3 teaches them (section 4, "Evaluating honestly"); `accuracy` also scores the toy tasks of
+Notebook 3 teaches them (section 4, "An honest evaluation"); `accuracy` also scores the toy tasks of
 notebooks 1 and 4. `evaluate` is the one way a name classifier is scored on a list of names.
 """
 from __future__ import annotations
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.metrics import confusion_matrix, f1_score, recall_score
 from torch import nn
 
 from .batching import make_loader
@@ -49,6 +48,8 @@ class Scores:
 
 def score(log_probs: torch.Tensor, targets: torch.Tensor, labels: tuple[str, ...] = LANGUAGES) -> Scores:
     """Scores of predictions (n, n_labels) against integer targets (n,)."""
+    # imported here: scikit-learn takes over a second to import, which `predict` on the command line never needs
+    from sklearn.metrics import confusion_matrix, f1_score, recall_score
     y_true, y_pred = targets.numpy(), log_probs.argmax(dim=1).numpy()
     everything = np.arange(len(labels))
     top3 = (log_probs.topk(3, dim=1).indices == targets[:, None]).any(dim=1).float().mean()

@@ -1,9 +1,9 @@
 """The RNN written by hand (H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)) and the models built on it.
 
-Notebook 2 derives `RNNCell` (section 1, "A cell written by hand"), `RNN` (section 2, "Reading a whole
-name") and `RNNDemo` (section 3, the article's model and its bugs); notebook 3 trains `NameClassifier`
-(section 5, "Batched training") and merges seeds (appendix); notebook 4 puts every core of `make_core`
-on the long-range task.
+Notebook 2 derives `RNNCell` ("The cell in code"), runs it over a name with `RNN` ("Shapes, one letter
+at a time") and corrects the article's `RNNDemo` ("The article's `RNNDemo`: two bugs and a mismatch");
+notebook 3 trains `NameClassifier` (section 5, "The fast way") and merges seeds (appendix); notebook 4
+puts the cores of `make_core` on a long-range task (section 5).
 
 Every recurrent core, ours and torch's, answers `core(x, lengths)` with `(states, last_state)`:
 all states (batch, seq, hidden) and each sequence's state after its own last step (batch, hidden).
@@ -34,7 +34,7 @@ def scan(step: Step, xw: torch.Tensor, h_0: torch.Tensor) -> list[torch.Tensor]:
 
 
 class RNNCell(nn.Module):
-    """One step of a vanilla RNN, with the formula's names and shapes (notebook 2, section 1).
+    """One step of a vanilla RNN, with the formula's names and shapes (notebook 2, "The cell in code").
 
     `nonlinearity` is phi: "tanh" (the RNN), "identity" (the linear recurrence of notebook 4) or "relu"
     (the exercises of notebooks 2 and 4).
@@ -73,8 +73,8 @@ class RNNCell(nn.Module):
 
 
 class RNN(nn.Module):
-    """Runs an `RNNCell` over a padded batch (notebook 2, section 2); returns all states and each
-    sequence's state at its own last letter."""
+    """Runs an `RNNCell` over a padded batch (notebook 2, "Shapes, one letter at a time"); returns all
+    states and each sequence's state at its own last letter."""
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
@@ -90,13 +90,20 @@ class RNN(nn.Module):
         states = torch.stack(self.cell.unroll(x, h_0), dim=1)
         return states, last_states(states, lengths)
 
+    def recurrent_weights(self) -> nn.Parameter:
+        """W_hh (hidden, hidden): the one recurrent matrix."""
+        return self.cell.W_hh
+
     def traced_states(self, x: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
-        """[(H_t,) for t = 1..T] for x (batch, T, input), each kept by autograd (`retain_grad`), so that a
-        backward pass leaves dL/dH_t in `.grad` (notebook 4, section 1)."""
-        states = self.cell.unroll(x)
-        for h in states:
-            h.retain_grad()
-        return [(h,) for h in states]
+        """[(H_t,) for t = 1..T] for x (batch, T, input), each kept by autograd (notebook 4, section 5)."""
+        return [(h,) for h in retained(self.cell.unroll(x))]
+
+
+def retained(states: list[torch.Tensor]) -> list[torch.Tensor]:
+    """`states` after `retain_grad()` on each: a backward pass then leaves dL/dH_t in `H_t.grad`."""
+    for h in states:
+        h.retain_grad()
+    return states
 
 
 def last_states(states: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
@@ -124,16 +131,18 @@ class TorchCore:
             states = pad_packed_sequence(super().forward(packed)[0], batch_first=True, total_length=x.shape[1])[0]
         return states, last_states(states, lengths)
 
+    def recurrent_weights(self) -> nn.Parameter:
+        """torch's weight_hh_l0 (blocks * hidden, hidden): one recurrent block per gate (and candidate)."""
+        return self.weight_hh_l0
+
     def traced_states(self, x: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
         """The recurrent state after each step of x (batch, T, input), one step at a time so that every state
         is a tensor autograd keeps (`retain_grad`): [(H_t,)] for RNN and GRU, [(H_t, C_t)] for the LSTM."""
         state, trace = None, []
         for t in range(x.shape[1]):
             state = super().forward(x[:, t:t + 1], state)[1]
-            parts = state if isinstance(state, tuple) else (state,)
-            for part in parts:
-                part.retain_grad()
-            trace.append(parts)  # each part (1, batch, hidden): the tensors the next step reads
+            parts = retained(list(state) if isinstance(state, tuple) else [state])
+            trace.append(tuple(parts))  # each part (1, batch, hidden): the tensors the next step reads
         return trace
 
 
@@ -160,8 +169,9 @@ def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
 
 
 class RNNDemo(nn.Module):
-    """The article's model, corrected (notebook 2, section 3); `article_bugs=True` reproduces the published
-    forward pass. Notebook 3, section 3 trains it with the article's loop.
+    """The article's model, corrected (notebook 2, "The article's `RNNDemo`: two bugs and a mismatch");
+    `article_bugs=True` reproduces the published forward pass. Notebook 3, section 3 trains it with the
+    article's loop.
 
     Corrected: H_t = tanh(i2h(cat(X_t, H_{t-1}))) and the output is read from H_t.
     Article:   H_t = i2h(cat(X_t, H_{t-1})) (no tanh) and the output from cat(X_t, H_{t-1}).
@@ -215,7 +225,8 @@ class RNNDemo(nn.Module):
 
 
 class NameClassifier(nn.Module):
-    """Letters -> recurrent core -> Linear -> log-probabilities over `labels` (notebook 3, section 5).
+    """Letters -> recurrent core -> Linear -> log-probabilities over `labels` (notebook 3, section 5, "The
+    fast way"; notebook 1 uses it on the marker task).
 
     `config.core` is "hand" (our `RNN`) or one of torch's "rnn", "gru", "lstm"; `config.readout` "last"
     classifies the state after the last letter, "max" the element-wise maximum of the states over the
@@ -245,7 +256,7 @@ class NameClassifier(nn.Module):
 
     @classmethod
     def merge(cls, models: list[NameClassifier]) -> NameClassifier:
-        """k hand-core models -> one hand-core model whose logits are the average of theirs.
+        """k hand-core models -> one hand-core model whose logits are the average of theirs (notebook 3, appendix).
 
         The k hidden states side by side are one RNN state: W_xh and b_h concatenated, W_hh block
         diagonal (no weight between the models), the output layer's weights concatenated and divided by k.

@@ -1,7 +1,7 @@
 """Notebook 1's plumbing: the article's MLP, fixed-length name encoding, and the "but ..." marker task.
 
-Notebook 1 uses all of it to show why an MLP struggles with sequences (section 1, the MLP; section 2,
-the marker task); notebook 2 reuses `MLP`.
+Notebook 1 uses all of it to show why an MLP struggles with sequences ("The MLP and its precondition",
+with its problems 1 and 2); notebook 2 reuses `MLP`.
 """
 from __future__ import annotations
 

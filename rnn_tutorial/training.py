@@ -1,7 +1,7 @@
 """Training: the article's per-name loop with hand-made SGD, and batched training with Adam.
 
 Notebook 3 runs both on the same split: the article's loop in section 3 ("The article's model and training
-loop"), `fit` in section 5 ("Batched training"). Notebook 4 trains with `gradients.train_steps` instead.
+loop"), `fit` in section 5 ("The fast way"). Notebook 4 trains with `gradients.train_steps` instead.
 """
 from __future__ import annotations
 
