@@ -14,6 +14,8 @@ SAMPLINGS = ("natural", "uniform")  # each training name once per epoch, or ever
 SCHEDULES = ("constant", "cosine")  # the learning rate over the epochs
 MAX_HIDDEN_SIZE = 8192  # a hand-core W_hh of 8192 x 8192 floats is 256 MiB
 
+ARTICLE_HIDDEN_SIZE, ARTICLE_LR, ARTICLE_ITERS = 128, 0.005, 100_000  # the article's n_hidden, SGD step, iterations
+
 SPLIT_SEED = 0  # the one train/val/test split every notebook, test and command uses
 MERGED_SEEDS = 3  # the final model merges this many seeds (notebook 3's appendix)
 CHECKPOINT_NAME = "name_classifier.pt"  # the saved final model, in `utils.models_dir()`

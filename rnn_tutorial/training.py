@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the terminal bar (tqdm.auto would warn on stderr in a Jupyter without ipywidgets)
 
 from .batching import make_loader, train_loader
-from .config import FINAL_RECIPE, Recipe
+from .config import ARTICLE_ITERS, ARTICLE_LR, FINAL_RECIPE, Recipe
 from .data import LANGUAGES, Example, line_to_tensor
 from .metrics import predict_log_probs
 from .rnn import RNNDemo
@@ -30,7 +30,7 @@ def random_training_example(by_label: dict[int, list[str]], rng: random.Random) 
 
 
 def article_step(model: RNNDemo, line_tensor: torch.Tensor, label: torch.Tensor,
-                 lr: float = 0.005) -> tuple[torch.Tensor, float]:
+                 lr: float = ARTICLE_LR) -> tuple[torch.Tensor, float]:
     """One name: letters (len, 1, n_letters), label (1,) -> (last log-probs (1, n_labels), loss)."""
     # forward: read every letter, keep the output after the last one
     output = model.classify(line_tensor)
@@ -45,7 +45,7 @@ def article_step(model: RNNDemo, line_tensor: torch.Tensor, label: torch.Tensor,
     return output, loss.item()
 
 
-def train_article(model: RNNDemo, train: list[Example], n_iters: int = 100_000, lr: float = 0.005,
+def train_article(model: RNNDemo, train: list[Example], n_iters: int = ARTICLE_ITERS, lr: float = ARTICLE_LR,
                   print_every: int = 5000, plot_every: int = 1000,
                   log: Callable[[str], None] = print) -> list[float]:
     """The article's loop over `train`; returns the loss averaged over every `plot_every` iterations.

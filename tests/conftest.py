@@ -7,9 +7,12 @@ import os
 import urllib.request
 
 import pytest
+import torch
 
 from rnn_tutorial.download import OFFICIAL_URL, URL_ENV
 from rnn_tutorial.utils import data_dir
+
+torch.set_num_threads(1)  # as the notebooks and the command line do: results repeat run to run
 
 
 def archive_url() -> str:
@@ -32,6 +35,7 @@ def names() -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="session")
-def split(names):
-    from rnn_tutorial.data import make_split
-    return make_split(names, seed=0)
+def split():
+    """The split the notebooks and the command line share (`data.load_split`)."""
+    from rnn_tutorial.data import load_split
+    return load_split()

@@ -2,23 +2,29 @@
 before a model is built; saving is atomic, so a failed save or a concurrent reader never sees half a file."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 
 import pytest
 import torch
 
-from rnn_tutorial import inference
-from rnn_tutorial.data import LANGUAGES
-from rnn_tutorial.inference import (CheckpointError, check_output_path, load_checkpoint, read_checkpoint,
-                                    save_checkpoint)
+from rnn_tutorial import checkpoints
+from rnn_tutorial.batching import collate_names
+from rnn_tutorial.checkpoints import (CheckpointError, check_output_path, load_checkpoint, read_checkpoint,
+                                      save_checkpoint)
+from rnn_tutorial.config import FINAL_MODEL, ModelConfig
+from rnn_tutorial.data import LANGUAGES, name_to_indices
+from rnn_tutorial.inference import predict
 from rnn_tutorial.rnn import NameClassifier
+
+SMALL = ModelConfig(8, "hand", readout="last")
 
 
 @pytest.fixture
 def model():
     torch.manual_seed(0)
-    return NameClassifier(8, core="hand").eval()
+    return NameClassifier(SMALL).eval()
 
 
 @pytest.fixture
@@ -46,6 +52,10 @@ def nan_weight(c):
     c["state_dict"]["core.cell.W_hh"][0, 0] = float("nan")
 
 
+class NotAWeight:
+    pass
+
+
 BAD_FILES = {  # name -> (how to spoil a good checkpoint, what the error must say)
     "empty": (lambda p: p.write_bytes(b""), "not a checkpoint"),
     "truncated": (lambda p: p.write_bytes(p.read_bytes()[:3000]), "not a checkpoint"),
@@ -67,6 +77,11 @@ BAD_FILES = {  # name -> (how to spoil a good checkpoint, what the error must sa
     "integer-weight": (lambda p: edited(p, set_weight("h2o.bias", torch.zeros(18, dtype=torch.long))), "finite"),
     "nan-weight": (lambda p: edited(p, nan_weight), "NaN"),
     "labels": (lambda p: edited(p, lambda c: c.__setitem__("labels", ["Russian"])), "labels"),
+    "labels-two": (lambda p: edited(p, lambda c: c.__setitem__("labels", ["Russian", "Arabic"])), "labels"),
+    "labels-reordered": (lambda p: edited(p, lambda c: c.__setitem__("labels", sorted(LANGUAGES, reverse=True))),
+                         "labels"),
+    "python-object": (lambda p: edited(p, lambda c: c.__setitem__("info", {"payload": NotAWeight()})),
+                      "never loaded"),  # weights_only=True: no code runs while loading
     "alphabet": (lambda p: edited(p, lambda c: c.__setitem__("alphabet", "abc")), "another alphabet"),
     "prior-zero": (lambda p: edited(p, lambda c: c.__setitem__("class_prior", [1.0] + [0.0] * 17)), "prior"),
     "prior-length": (lambda p: edited(p, lambda c: c.__setitem__("class_prior", [0.5, 0.5])), "prior"),
@@ -83,6 +98,22 @@ def test_a_bad_checkpoint_is_one_clear_error(good, case):
     assert "\n" not in text and "weights_only" not in text  # one line; never the advice to load unsafely
     error = excinfo.value
     assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)  # no torch chain
+
+
+@pytest.mark.parametrize("config", [ModelConfig(16, "hand", "last", 0.1), ModelConfig(8, "gru", "max", 0.25),
+                                    FINAL_MODEL], ids=["hand-last-dropout", "gru-max", "final"])
+def test_a_checkpoint_round_trips_the_config_and_the_predictions(config, tmp_path):
+    torch.manual_seed(0)
+    model = NameClassifier(config).eval()
+    path = save_checkpoint(model, tmp_path / "m.pt", test_accuracy=0.5)
+    assert torch.load(path, weights_only=True)["hparams"] == dataclasses.asdict(model.config)
+    assert read_checkpoint(path).info == {"test_accuracy": 0.5}
+    loaded = load_checkpoint(path)
+    assert loaded.config == config and not loaded.training
+    x, lengths, _ = collate_names([(name_to_indices(n), 0) for n in ("Hinton", "Li", "Schmidhuber")])
+    assert torch.equal(loaded(x, lengths), model(x, lengths))
+    for name in ("Hinton", "Schmidhuber", "Satoshi"):
+        assert predict(loaded, name) == predict(model, name)
 
 
 def test_a_folder_is_not_a_checkpoint(tmp_path):
@@ -104,7 +135,7 @@ def test_shapes_are_checked_before_any_real_model_is_built(good, monkeypatch):
             built.append(torch.empty(0).device.type)  # "meta" inside `with torch.device("meta")`
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(inference, "NameClassifier", Spy)
+    monkeypatch.setattr(checkpoints, "NameClassifier", Spy)
     edited(good, set_hparam("hidden_size", 4000))
     with pytest.raises(CheckpointError, match="needs"):
         load_checkpoint(good)
@@ -134,9 +165,9 @@ def test_a_failed_save_keeps_the_previous_checkpoint(model, good, monkeypatch):
         f.write(b"half a checkpoint")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(inference.torch, "save", disk_full)
+    monkeypatch.setattr(checkpoints.torch, "save", disk_full)
     with pytest.raises(OSError, match="No space"):
-        save_checkpoint(NameClassifier(16), good)
+        save_checkpoint(NameClassifier(ModelConfig(16, readout="last")), good)
     assert good.read_bytes() == before
     assert sorted(p.name for p in good.parent.iterdir()) == ["good.pt"]  # the temporary file is gone
 
@@ -147,10 +178,11 @@ def test_a_save_cut_by_a_file_size_limit_keeps_the_previous_checkpoint(good, tmp
     import subprocess
     import sys
     script = ("import resource, sys, torch\n"
-              "from rnn_tutorial.inference import save_checkpoint\n"
+              "from rnn_tutorial.checkpoints import save_checkpoint\n"
+              "from rnn_tutorial.config import ModelConfig\n"
               "from rnn_tutorial.rnn import NameClassifier\n"
               "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
-              "try:\n    save_checkpoint(NameClassifier(64), sys.argv[1])\n"
+              "try:\n    save_checkpoint(NameClassifier(ModelConfig(64, readout='last')), sys.argv[1])\n"
               "except OSError as e:\n    print(type(e).__name__, e)\n")
     before = good.read_bytes()
     result = subprocess.run([sys.executable, "-c", script, str(good)], capture_output=True, text=True, timeout=120)
@@ -161,7 +193,7 @@ def test_a_save_cut_by_a_file_size_limit_keeps_the_previous_checkpoint(good, tmp
 
 def test_a_reader_never_sees_half_a_checkpoint(tmp_path):
     path = tmp_path / "m.pt"
-    models = [NameClassifier(8), NameClassifier(64)]
+    models = [NameClassifier(SMALL), NameClassifier(ModelConfig(64, readout="last"))]
     save_checkpoint(models[0], path)
     failures, done = [], threading.Event()
 

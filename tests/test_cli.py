@@ -18,8 +18,9 @@ import time
 import pytest
 import torch
 
-from rnn_tutorial.__main__ import main
-from rnn_tutorial.inference import read_checkpoint, save_checkpoint
+from rnn_tutorial.__main__ import main, parse
+from rnn_tutorial.checkpoints import read_checkpoint, save_checkpoint
+from rnn_tutorial.config import FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig
 from rnn_tutorial.rnn import NameClassifier
 
 
@@ -92,7 +93,7 @@ def test_prior_uniform_moves_probability_away_from_the_commonest_language(traine
 
 
 def test_an_old_checkpoint_without_a_prior(tmp_path, capsys):
-    old = save_checkpoint(NameClassifier(8), tmp_path / "old.pt")  # saved without class_prior
+    old = save_checkpoint(NameClassifier(ModelConfig(8, readout="last")), tmp_path / "old.pt")  # no class_prior
     main(["predict", "Ivanov", "--model", str(old)])  # tau 0 still works
     assert capsys.readouterr().out.startswith("Ivanov:")
     with pytest.raises(SystemExit, match="without its training prior .* retrain"):
@@ -140,6 +141,12 @@ def test_ctrl_c_is_one_line(trained):
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and stderr == "interrupted\n"
+
+
+def test_train_defaults_are_the_final_model_and_recipe():
+    args = parse(["train"])
+    assert ModelConfig(args.hidden_size, args.core, args.readout, args.dropout) == FINAL_MODEL
+    assert (args.epochs, args.lr, args.seeds) == (FINAL_RECIPE.epochs, FINAL_RECIPE.lr, MERGED_SEEDS)
 
 
 # ---- usage errors: one line, exit code 2, before any work -------------------------------------------
@@ -217,7 +224,7 @@ def test_force_saves_a_model_worse_than_chance(monkeypatch):
     """The refusal rule itself, on a model that ignores the name (it answers the training mix)."""
     from rnn_tutorial.__main__ import refuse_if_no_better_than_chance
     prior = torch.tensor([0.5] + [0.5 / 17] * 17)
-    model = NameClassifier(8)
+    model = NameClassifier(ModelConfig(8, readout="last"))
     with torch.no_grad():
         model.h2o.weight.zero_()
         model.h2o.bias.copy_(prior.log())

@@ -10,9 +10,10 @@ from collections import Counter
 import pytest
 import torch
 
-from rnn_tutorial.data import (ALPHABET, LANGUAGES, N_LETTERS, collate_names, data_report, fold_to_ascii,
-                               is_junk, line_to_tensor, make_loader, make_split, name_to_indices,
-                               normalize_name, read_lines)
+from rnn_tutorial.config import SPLIT_SEED
+from rnn_tutorial.data import (ALPHABET, LANGUAGES, N_LETTERS, class_prior, data_report, fold_to_ascii, is_junk,
+                               label_counts, line_to_tensor, make_split, name_to_indices, normalize_name,
+                               read_lines)
 
 
 def test_alphabet_is_the_articles_57_symbols():
@@ -84,7 +85,7 @@ def test_split_is_stratified(split):
 
 
 def test_split_is_seeded(names, split):
-    assert make_split(names, seed=0) == split
+    assert SPLIT_SEED == 0 and make_split(names, seed=0) == split  # `split` is `load_split()`
     assert make_split(names, seed=1).test != split.test
 
 
@@ -95,8 +96,8 @@ def test_best_accuracy_accounts_for_names_with_several_labels(split):
 
 
 def test_labels_and_split_do_not_depend_on_hash_seed():
-    code = ("import json; from rnn_tutorial.data import LANGUAGES, load_names, make_split; "
-            "s = make_split(load_names(), seed=0); print(json.dumps([LANGUAGES, s.test[:50], list(load_names())]))")
+    code = ("import json; from rnn_tutorial.data import LANGUAGES, load_names, load_split; "
+            "s = load_split(); print(json.dumps([LANGUAGES, s.test[:50], list(load_names())]))")
     outputs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout
                for seed in ("1", "2", "3")]
@@ -118,14 +119,12 @@ def test_names_without_letters_are_value_errors(bad):
         name_to_indices(bad)
 
 
-def test_collate_pads_and_returns_lengths():
-    x, lengths, y = collate_names([(name_to_indices("Li"), 3), (name_to_indices("Albert"), 5)])
-    assert x.shape == (2, 6) and lengths.tolist() == [2, 6] and y.tolist() == [3, 5]
-    assert torch.equal(x[0, :2], name_to_indices("Li"))
-
-
-def test_loader_shuffles_reproducibly(split):
-    def first_batch(seed):
-        return next(iter(make_loader(split.train, 8, shuffle=True, generator=torch.Generator().manual_seed(seed))))[2]
-    assert torch.equal(first_batch(0), first_batch(0))
-    assert not torch.equal(first_batch(0), first_batch(1))
+def test_class_prior_is_the_label_shares(split):
+    examples = [("A", 0), ("B", 0), ("C", 1), ("D", 3)]
+    assert class_prior(examples, 4).tolist() == [0.5, 0.25, 0.0, 0.25]
+    prior = class_prior(split.train)
+    assert prior.shape == (len(LANGUAGES),) and prior.sum().item() == pytest.approx(1, abs=1e-6)
+    assert torch.allclose(prior, label_counts(split.train) / len(split.train), rtol=1e-6, atol=0)
+    assert LANGUAGES[prior.argmax()] == "Russian"
+    with pytest.raises(ValueError, match="at least one"):
+        class_prior([], 4)

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from rnn_tutorial.gradients import (SequenceClassifier, cosine, decay_rate, first_symbol_task, flat_grad,
-                                    gradient_norms, rescale_spectral_norm, scaled_orthogonal, spectral_norm,
-                                    spectral_radius, train_steps, unroll)
+                                    gradient_norms, rescale_spectral_norm, scaled_orthogonal, sequence_accuracy,
+                                    spectral_norm, spectral_radius, train_steps, unroll)
 from rnn_tutorial.rnn import RNNCell
 from rnn_tutorial.utils import set_seed
 
@@ -118,6 +118,19 @@ def test_short_distance_task_is_learned_and_the_log_keeps_the_unclipped_norm():
     assert not log.diverged and len(log.loss) == 150
     assert max(log.grad_norm) > 0.5  # the log holds the norm before clipping
     assert sum(log.loss[-10:]) / 10 < 0.5 * math.log(4)
+
+
+def test_sequence_accuracy_is_the_share_of_right_answers_in_eval_mode():
+    set_seed(0)
+    x, y = first_symbol_task(30, 4, generator=torch.Generator().manual_seed(0))
+    model = SequenceClassifier("hand", 5, 8, 4)
+    with torch.no_grad():
+        guesses = model(x).argmax(1)
+    assert sequence_accuracy(model, x, guesses) == 1.0 and not model.training
+    wrong = (guesses + 1) % 4
+    wrong[:10] = guesses[:10]
+    assert sequence_accuracy(model, x, wrong) == 1 / 3  # exactly: a float64 mean
+    assert sequence_accuracy(model, x, y) == (guesses == y).double().mean().item()
 
 
 def test_cosine_of_parallel_orthogonal_and_opposite_vectors():

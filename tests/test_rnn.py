@@ -1,4 +1,5 @@
-"""The hand-written RNN against torch.nn.RNN (the oracle), and the article's model, corrected."""
+"""The hand-written RNN against torch.nn.RNN (the oracle), torch's cores behind the same interface, the
+article's model, corrected, and the name classifier built on them."""
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,11 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnn_tutorial.data import N_LETTERS, collate_names, name_to_indices
-from rnn_tutorial.rnn import CORES, RNN, NameClassifier, RNNCell, RNNDemo
+from rnn_tutorial.batching import collate_names
+from rnn_tutorial.config import CORES, ModelConfig
+from rnn_tutorial.data import LANGUAGES, N_LETTERS, line_to_tensor, name_to_indices
+from rnn_tutorial.rnn import RNN, NameClassifier, RNNCell, RNNDemo, make_core
+from rnn_tutorial.utils import set_seed
 
 
 def torch_twin(ours: RNN) -> nn.RNN:
@@ -32,6 +36,16 @@ def ragged_batch():
     return x, lengths
 
 
+def ragged_letters(batch: int = 5, seq: int = 6, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, N_LETTERS, (batch, seq), generator=g), torch.tensor([6, 1, 3, 6, 2])
+
+
+def names_batch(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    x, lengths, _ = collate_names([(name_to_indices(n), 0) for n in names])
+    return x, lengths
+
+
 def test_states_and_gradients_match_torch_rnn(ragged_batch):
     x, lengths = ragged_batch
     ours = RNN(6, 5).double()
@@ -50,6 +64,8 @@ def test_states_and_gradients_match_torch_rnn(ragged_batch):
     assert torch.allclose(ours.cell.W_hh.grad, twin.weight_hh_l0.grad.T, atol=1e-12)
     assert torch.allclose(ours.cell.b_h.grad, twin.bias_ih_l0.grad, atol=1e-12)
 
+
+# ---- the cell, and the one recurrence loop -----------------------------------------------------
 
 def test_cell_is_tanh_of_the_formula():
     torch.manual_seed(1)
@@ -80,11 +96,80 @@ def test_letter_indices_equal_one_hot_rows():
     assert torch.allclose(cell(idx, h_prev), cell(one_hot, h_prev), atol=1e-6)
 
 
+def step_by_step(cell: RNNCell, x: torch.Tensor, h_0: torch.Tensor) -> torch.Tensor:
+    """The formula as notebook 2 teaches it: one `cell(x_t, h_prev)` call per letter -> (batch, seq, hidden)."""
+    h, states = h_0, []
+    for t in range(x.shape[1]):
+        h = cell(x[:, t], h)
+        states.append(h)
+    return torch.stack(states, dim=1)
+
+
+@pytest.mark.parametrize("letters", [True, False], ids=["letter-indices", "float-rows"])
+@pytest.mark.parametrize("with_h_0", [True, False], ids=["h_0", "zeros"])
+def test_unroll_is_stepping_the_cell_by_hand_bit_for_bit(letters, with_h_0):
+    torch.manual_seed(0)
+    cell = RNNCell(N_LETTERS, 8).double()
+    x = ragged_letters()[0] if letters else torch.randn(5, 6, N_LETTERS, dtype=torch.float64)
+    h_0 = torch.randn(5, 8, dtype=torch.float64) if with_h_0 else None
+    states = cell.unroll(x, h_0)
+    assert len(states) == 6 and states[0].shape == (5, 8)
+    expected = step_by_step(cell, x, h_0 if with_h_0 else torch.zeros(5, 8, dtype=torch.float64))
+    assert torch.equal(torch.stack(states, dim=1), expected)  # the same additions in the same order
+
+
+def test_rnn_forward_runs_the_cells_unroll(monkeypatch):
+    torch.manual_seed(0)
+    rnn = RNN(N_LETTERS, 8).double()
+    x, lengths = ragged_letters()
+    h_0 = torch.randn(5, 8, dtype=torch.float64)
+    calls = []
+    unroll = RNNCell.unroll
+    monkeypatch.setattr(RNNCell, "unroll", lambda self, *args: calls.append(args) or unroll(self, *args))
+    states, h_last = rnn(x, lengths, h_0)
+    assert len(calls) == 1
+    expected = step_by_step(rnn.cell, x, h_0)
+    assert torch.equal(states, expected)
+    assert torch.equal(h_last, expected[torch.arange(5), lengths - 1])
+    ours = torch.autograd.grad(h_last.sum(), list(rnn.parameters()))
+    ref = torch.autograd.grad(expected[torch.arange(5), lengths - 1].sum(), list(rnn.parameters()))
+    for a, b in zip(ours, ref):
+        assert torch.allclose(a, b, atol=1e-12)
+
+
+def test_inference_projection_equals_the_training_one():
+    torch.manual_seed(1)
+    rnn = RNN(N_LETTERS, 8)
+    x, lengths = ragged_letters()
+    with_grad = rnn(x, lengths)
+    with torch.no_grad():
+        without = rnn(x, lengths)
+    for a, b in zip(with_grad, without):
+        assert torch.equal(a.detach(), b)
+
+
+def test_backward_has_no_per_step_select():
+    """x_w[:, t] in the loop would add one SelectBackward per letter, each zero-filling (batch, seq, hidden)."""
+    rnn = RNN(N_LETTERS, 8)
+    x, lengths = ragged_letters()
+    _, h_last = rnn(x, lengths)
+    names, stack, seen = [], [h_last.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        names.append(type(node).__name__)
+        stack += [next_fn for next_fn, _ in node.next_functions]
+    assert "SelectBackward0" not in names
+    assert names.count("UnbindBackward0") == 1
+
+
 def test_last_state_is_read_at_each_sequences_own_last_letter():
     torch.manual_seed(4)
     layer = RNN(N_LETTERS, 8)
     names = ["Li", "Albert", "Ng"]
-    x, lengths, _ = collate_names([(name_to_indices(n), 0) for n in names])
+    x, lengths = names_batch(names)
     _, h_last = layer(x, lengths)
     for i, name in enumerate(names):
         alone = name_to_indices(name)[None]
@@ -94,16 +179,36 @@ def test_last_state_is_read_at_each_sequences_own_last_letter():
     assert torch.allclose(layer(x_other_padding, lengths)[1], h_last)
 
 
-def test_one_cell_is_shared_by_every_step():
-    torch.manual_seed(5)
-    layer = RNN(N_LETTERS, 8)
-    x = name_to_indices("Schmidhuber")[None]
-    states, _ = layer(x)
-    h_prev = torch.zeros(1, 8)
-    for t in range(x.shape[1]):  # every step is the same cell applied to (x_t, h_{t-1})
-        assert torch.allclose(states[:, t], layer.cell(x[:, t], h_prev), atol=1e-6), t
-        h_prev = states[:, t]
+# ---- torch's cores behind the same interface ---------------------------------------------------
 
+TORCH_LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
+@pytest.mark.parametrize("core", sorted(TORCH_LAYERS))
+def test_torch_cores_answer_with_states_and_torchs_own_last_state(core):
+    torch.manual_seed(0)
+    layer = make_core(core, N_LETTERS, 6)
+    twin = TORCH_LAYERS[core](N_LETTERS, 6, batch_first=True)
+    twin.load_state_dict(layer.state_dict())  # the same weights under the same names
+    x, lengths = ragged_letters()
+    states, last = layer(x, lengths)
+    one_hot = nn.functional.one_hot(x, N_LETTERS).float()
+    _, h_n = twin(pack_padded_sequence(one_hot, lengths, batch_first=True, enforce_sorted=False))
+    h_n = h_n[0] if core == "lstm" else h_n  # the LSTM's (H, C): the states are H
+    assert states.shape == (5, 6, 6)
+    assert torch.equal(last, h_n[0])
+    assert torch.equal(states[torch.arange(5), lengths - 1], h_n[0])
+    full_states, full_last = layer(x)
+    assert torch.equal(full_last, full_states[:, -1])
+    assert torch.equal(full_states, twin(one_hot)[0])
+
+
+def test_an_unknown_core_is_refused():
+    with pytest.raises(ValueError, match="core must be one of"):
+        make_core("transformer", N_LETTERS, 8)
+
+
+# ---- the article's model, corrected ----------------------------------------------------------------
 
 def demo_inputs(seed: int = 6):
     torch.manual_seed(seed)
@@ -139,12 +244,55 @@ def test_init_hidden_is_zero():
     assert torch.equal(RNNDemo(5, 4, 3).init_hidden(), torch.zeros(1, 4))
 
 
+def letter_by_letter(model: RNNDemo, line: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The article's loop as published: call the model once per letter from H_0 = 0."""
+    hidden, outputs, states = torch.zeros(1, model.hidden_size, dtype=line.dtype), [], []
+    for x_t in line:
+        output, hidden = model(x_t, hidden)
+        outputs.append(output)
+        states.append(hidden)
+    return torch.stack(outputs), torch.stack(states)
+
+
+@pytest.mark.parametrize("article_bugs", [False, True])
+def test_read_is_the_letter_by_letter_loop(article_bugs):
+    set_seed(0)
+    model = RNNDemo(N_LETTERS, 16, len(LANGUAGES), article_bugs=article_bugs)
+    line = line_to_tensor("Schmidhuber")
+    outputs, states = model.read(line)
+    assert outputs.shape == (11, 1, len(LANGUAGES)) and states.shape == (11, 1, 16)
+    expected_outputs, expected_states = letter_by_letter(model, line)
+    assert torch.equal(outputs, expected_outputs) and torch.equal(states, expected_states)
+
+
+@pytest.mark.parametrize("article_bugs", [False, True])
+def test_classify_is_the_last_output_of_read_with_the_same_gradients(article_bugs):
+    set_seed(0)
+    model = RNNDemo(N_LETTERS, 16, len(LANGUAGES), article_bugs=article_bugs)
+    line = line_to_tensor("Schmidhuber")
+    fast, slow = model.classify(line), model.read(line)[0][-1]
+    assert fast.shape == (1, len(LANGUAGES))
+    if article_bugs:
+        assert torch.equal(fast, slow)  # the article's version runs `read` itself
+    else:
+        assert torch.allclose(fast, slow, atol=1e-6)  # the same sums, grouped differently
+    model, line, label = model.double(), line.double(), torch.tensor([6])
+    grads = []
+    for forward in (model.classify, lambda letters: model.read(letters)[0][-1]):
+        model.zero_grad()
+        nn.functional.nll_loss(forward(line), label).backward()
+        grads.append([p.grad.clone() for p in model.parameters()])
+    assert all(torch.allclose(a, b, atol=1e-12) for a, b in zip(*grads))
+
+
+# ---- the name classifier ---------------------------------------------------------------------
+
 @pytest.mark.parametrize("core", CORES)
 def test_classifier_ignores_padding_for_every_core(core):
     torch.manual_seed(7)
-    model = NameClassifier(16, core=core).eval()
+    model = NameClassifier(ModelConfig(16, core, readout="last")).eval()
     names = ["Li", "Schmidhuber", "Ng"]
-    x, lengths, _ = collate_names([(name_to_indices(n), 0) for n in names])
+    x, lengths = names_batch(names)
     batch = model(x, lengths)
     assert batch.shape == (3, 18)
     assert torch.allclose(batch.exp().sum(dim=1), torch.ones(3), atol=1e-5)
@@ -153,6 +301,31 @@ def test_classifier_ignores_padding_for_every_core(core):
         assert torch.allclose(batch[i], model(alone, torch.tensor([alone.shape[1]]))[0], atol=1e-5), name
 
 
-def test_unknown_core_is_refused():
-    with pytest.raises(ValueError, match="core must be one of"):
-        NameClassifier(core="transformer")
+@pytest.mark.parametrize("core", ["hand", "gru"])
+def test_max_readout_is_the_max_over_each_names_own_states(core):
+    set_seed(0)
+    model = NameClassifier(ModelConfig(8, core, readout="max")).eval()
+    names = ["Li", "Schmidhuber", "Nakamura"]
+    x, lengths = names_batch(names)
+    pooled = model.encode(x, lengths)
+    for i, n in enumerate(names):
+        states = model.core(name_to_indices(n)[None])[0][0]
+        assert torch.allclose(pooled[i], states.max(dim=0).values, atol=1e-6)  # padding never wins the max
+
+
+@pytest.mark.parametrize("readout", ["last", "max"])
+def test_merged_model_averages_the_logits_of_its_parts(readout):
+    set_seed(0)
+    parts = [NameClassifier(ModelConfig(6, readout=readout)).eval() for _ in range(3)]
+    merged = NameClassifier.merge(parts).eval()
+    x, lengths = names_batch(["Li", "Schmidhuber", "Nakamura"])
+    mean_logits = torch.stack([m.h2o(m.encode(x, lengths)) for m in parts]).mean(0)
+    assert merged.h2o.in_features == 18
+    assert merged.config == ModelConfig(18, "hand", readout, 0.0)  # the summed hidden size
+    assert torch.allclose(merged(x, lengths), torch.log_softmax(mean_logits, dim=1), atol=1e-6)
+
+
+def test_merge_refuses_torch_cores():
+    gru = ModelConfig(4, "gru", readout="last")
+    with pytest.raises(ValueError, match="hand-core"):
+        NameClassifier.merge([NameClassifier(gru), NameClassifier(gru)])
