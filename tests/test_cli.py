@@ -20,7 +20,7 @@ import torch
 
 from rnn_tutorial.__main__ import main, parse
 from rnn_tutorial.checkpoints import read_checkpoint, save_checkpoint
-from rnn_tutorial.config import FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig
+from rnn_tutorial.config import CHECKPOINT_NAME, FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig
 from rnn_tutorial.rnn import NameClassifier
 
 
@@ -35,12 +35,12 @@ def trained(tmp_path_factory):
     """A models folder holding a tiny merged model trained by `train` (1 epoch, 2 seeds, hidden 8), in-process."""
     models = tmp_path_factory.mktemp("models")
     main(["train", "--epochs", "1", "--hidden-size", "8", "--seeds", "2",
-          "--model", str(models / "name_classifier.pt")])
+          "--model", str(models / CHECKPOINT_NAME)])
     return models
 
 
 def test_train_then_predict_prints_three_languages(trained):
-    assert (trained / "name_classifier.pt").is_file()
+    assert (trained / CHECKPOINT_NAME).is_file()
     predicted = run("predict", "Hinton", "42", "Ng", models_dir=trained)
     assert predicted.returncode == 1  # one name failed
     hinton, ng = predicted.stdout.splitlines()
@@ -50,14 +50,14 @@ def test_train_then_predict_prints_three_languages(trained):
 
 
 def test_the_checkpoint_stores_the_training_prior(trained):
-    checkpoint = read_checkpoint(trained / "name_classifier.pt")
+    checkpoint = read_checkpoint(trained / CHECKPOINT_NAME)
     prior = checkpoint.class_prior
     assert prior is not None and prior.sum().item() == pytest.approx(1, abs=1e-5)
     assert checkpoint.model.labels[prior.argmax()] == "Russian"  # the commonest language of the training split
 
 
 def test_names_from_stdin_and_from_a_file_in_every_format(trained, tmp_path, monkeypatch, capsys):
-    model = str(trained / "name_classifier.pt")
+    model = str(trained / CHECKPOINT_NAME)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Hinton\n\nNg\r\n")))
     main(["predict", "-", "--format", "json", "-k", "2", "--model", model])
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -74,7 +74,7 @@ def test_names_from_stdin_and_from_a_file_in_every_format(trained, tmp_path, mon
 
 def test_prior_uniform_moves_probability_away_from_the_commonest_language(trained, capsys):
     """tau 0 is the old output exactly; --prior uniform (tau 1) lowers Russian, the commonest training language."""
-    model = str(trained / "name_classifier.pt")
+    model = str(trained / CHECKPOINT_NAME)
 
     def probabilities(*flags: str) -> dict[str, float]:
         main(["predict", "Ivanov", "--model", model, "--format", "json", "-k", "18", *flags])
@@ -102,14 +102,14 @@ def test_an_old_checkpoint_without_a_prior(tmp_path, capsys):
 
 def test_predict_without_a_model_says_what_to_do(tmp_path):
     with pytest.raises(SystemExit) as excinfo:
-        main(["predict", "Hinton", "--model", str(tmp_path / "name_classifier.pt")])
-    assert excinfo.value.code == (f"error: no model at {tmp_path / 'name_classifier.pt'}: "
+        main(["predict", "Hinton", "--model", str(tmp_path / CHECKPOINT_NAME)])
+    assert excinfo.value.code == (f"error: no model at {tmp_path / CHECKPOINT_NAME}: "
                                   "run `python -m rnn_tutorial train` first")
 
 
 def test_a_model_worse_than_chance_does_not_replace_a_saved_one(trained, tmp_path, capsys):
-    path = tmp_path / "name_classifier.pt"
-    shutil.copy(trained / "name_classifier.pt", path)
+    path = tmp_path / CHECKPOINT_NAME
+    shutil.copy(trained / CHECKPOINT_NAME, path)
     before = path.read_bytes()
     with pytest.raises(SystemExit) as excinfo:
         main(["train", "--epochs", "1", "--hidden-size", "8", "--seeds", "1", "--lr", "10", "--model", str(path)])
