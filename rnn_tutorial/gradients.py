@@ -2,7 +2,7 @@
 a long-range task with a controllable distance, and a small trainer that logs the gradient norm
 and what clipping (by norm or by value) did to its direction.
 
-Notebook 4 teaches all of it: the gradient at every step in sections 2-3, clipping in section 4, the
+Notebook 4 teaches all of it: the gradient at every step in sections 1-3, clipping in section 4, the
 long-range task and the gated cores in section 5.
 """
 from __future__ import annotations

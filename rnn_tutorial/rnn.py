@@ -67,7 +67,7 @@ class RNNCell(nn.Module):
 
     def unroll(self, x: torch.Tensor, h_0: torch.Tensor | None = None) -> list[torch.Tensor]:
         """The cell over a sequence: x (batch, T, input) or (batch, T) ints, H_0 (batch, hidden), zeros if
-        None -> [H_1, ..., H_T], each (batch, hidden). All input projections are taken in one product."""
+        None -> [H_1, ..., H_T], each (batch, hidden). The input terms of all steps are taken in one call."""
         xw = self.project_input(x)
         return scan(self.recur, xw, h_0 if h_0 is not None else xw.new_zeros(x.shape[0], self.hidden_size))
 
