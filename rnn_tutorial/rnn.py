@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -168,6 +169,12 @@ def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
     return layer(input_size, hidden_size, batch_first=True)
 
 
+class Reading(NamedTuple):
+    """What `RNNDemo.read` returns: the output after each letter, and the state after each letter."""
+    outputs: torch.Tensor  # (len, 1, output): log-probabilities
+    states: torch.Tensor  # (len, 1, hidden): H_1, ..., H_T
+
+
 class RNNDemo(nn.Module):
     """The article's model, corrected (notebook 2, "The article's `RNNDemo`: two bugs and a mismatch");
     `article_bugs=True` reproduces the published forward pass. Notebook 3, section 3 trains it with the
@@ -197,27 +204,27 @@ class RNNDemo(nn.Module):
         """H_0 = zeros (batch, hidden): a random start would add noise to every prediction."""
         return torch.zeros(batch, self.hidden_size)
 
-    def read(self, line: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def read(self, line: torch.Tensor) -> Reading:
         """The article's loop: call the model once per letter from H_0 = 0.
 
-        Letters (len, 1, input) -> (log-probs after each letter (len, 1, output), states (len, 1, hidden)).
+        Letters (len, 1, input) -> `Reading`: log-probs after each letter (len, 1, output), states (len, 1, hidden).
         """
         hidden, outputs, states = self.init_hidden(), [], []
         for x_t in line:
             output, hidden = self(x_t, hidden)
             outputs.append(output)
             states.append(hidden)
-        return torch.stack(outputs), torch.stack(states)
+        return Reading(torch.stack(outputs), torch.stack(states))
 
     def classify(self, line: torch.Tensor) -> torch.Tensor:
-        """Letters (len, 1, input) -> log-probs (1, output) after the last letter: `read(line)[0][-1]`.
+        """Letters (len, 1, input) -> log-probs (1, output) after the last letter: `read(line).outputs[-1]`.
 
         The corrected model computes the same numbers with fewer operations: i2h's weight is [W_xh | W_hh]
         (the rows of cat(X_t, H_{t-1})), so every X_t W_xh is taken in one product, and i2o runs once, on
         the last state, the only output the loss reads. The article's version runs `read` as published.
         """
         if self.article_bugs:
-            return self.read(line)[0][-1]
+            return self.read(line).outputs[-1]
         W_xh, W_hh = self.i2h.weight.t().split([line.shape[-1], self.hidden_size])
         xw = torch.addmm(self.i2h.bias, line[:, 0], W_xh)  # (len, hidden)
         states = scan(lambda xw_t, h: torch.tanh(torch.addmm(xw_t, h, W_hh)), xw[None], self.init_hidden().to(xw))
