@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import NamedTuple
 
 import torch
@@ -273,7 +274,7 @@ class NameClassifier(nn.Module):
                for m in models):
             raise ValueError("merge needs hand-core models with the same readout and labels")
         cells = [m.core.cell for m in models]
-        config = ModelConfig(sum(c.hidden_size for c in cells), "hand", first.config.readout, first.config.dropout)
+        config = replace(first.config, hidden_size=sum(c.hidden_size for c in cells))  # the states side by side
         merged = cls(config, first.labels, first.input_size)
         with torch.no_grad():
             merged.core.cell.W_xh.copy_(torch.cat([c.W_xh for c in cells], dim=1))
