@@ -79,7 +79,7 @@ def train(args: argparse.Namespace) -> None:
     """Notebook 3's final recipe: `--seeds` hand-written RNNs on the leakage-free split, merged into one."""
     check_output_path(args.model)  # before the training, not after it
     torch.set_num_threads(1)  # results repeat run to run, and a busy second core cannot slow training many-fold
-    config = ModelConfig(args.hidden_size, args.core, args.readout, args.dropout)
+    config = ModelConfig(hidden_size=args.hidden_size, core=args.core, readout=args.readout, dropout=args.dropout)
     recipe = dataclasses.replace(FINAL_RECIPE, epochs=args.epochs, lr=args.lr)
     split = load_split()
     models = []

@@ -1,4 +1,5 @@
-"""Checkpoints of a `NameClassifier`, written atomically and checked before use (notebook 3, section 7, "Saving, loading, predicting").
+"""Checkpoints of a `NameClassifier`, written atomically and checked before use (notebook 3, section 7,
+"Saving, loading, predicting").
 
 A checkpoint holds the weights, the alphabet, the label order, the model's `ModelConfig` (as "hparams"),
 optionally the training prior, and free-form "info" (e.g. the recipe and test scores). Loading refuses a

@@ -2,7 +2,8 @@
 
 `ModelConfig` is what a checkpoint needs to rebuild a `NameClassifier` (stored in it as "hparams");
 `Recipe` is how `training.fit` trains one. Their defaults are notebook 3's final model (section 5,
-"The fast way: batches, Adam, a readout over every state"); notebook 3, the command line and the benchmark all import them from here.
+"The fast way: batches, Adam, a readout over every state"); notebook 3, the command line and the benchmark
+all import them from here.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         size, dropout = self.hidden_size, self.dropout
         checks = [
-            (type(size) is int and 1 <= size <= MAX_HIDDEN_SIZE, f"hidden_size {size!r} is not in 1..{MAX_HIDDEN_SIZE}"),
+            (type(size) is int and 1 <= size <= MAX_HIDDEN_SIZE,
+             f"hidden_size {size!r} is not in 1..{MAX_HIDDEN_SIZE}"),
             (self.core in CORES, f"core {self.core!r} is not one of {CORES}"),
             (self.readout in READOUTS, f"readout {self.readout!r} is not one of {READOUTS}"),
             (type(dropout) in (int, float) and 0 <= dropout < 1, f"dropout {dropout!r} is not in [0, 1)"),

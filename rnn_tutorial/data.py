@@ -1,7 +1,8 @@
 """Surnames from text to tensors: folding to ASCII, cleaning, a leakage-free split, letter indices.
 
 Notebook 3 teaches this pipeline (section 1, "Data analysis", with "A split that does not leak";
-section 2, "Transforming names into tensors"); notebooks 1 and 2 borrow `line_to_tensor`. Batches are made in `batching`.
+section 2, "Transforming names into tensors"); notebooks 1 and 2 borrow `line_to_tensor`. Batches are made
+in `batching`.
 """
 from __future__ import annotations
 

@@ -107,7 +107,10 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer,
     return total / count
 
 
-def make_optimizer(model: nn.Module, recipe: Recipe) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+Schedule = torch.optim.lr_scheduler.LRScheduler
+
+
+def make_optimizer(model: nn.Module, recipe: Recipe) -> tuple[torch.optim.Optimizer, Schedule | None]:
     """Adam at `recipe.lr`, and the cosine schedule over `recipe.epochs` if the recipe asks for it."""
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     if recipe.schedule == "cosine":
