@@ -19,11 +19,11 @@ from pathlib import Path
 
 import measure
 import report
-from rnn_tutorial.config import FINAL_RECIPE, SAMPLINGS
+from rnn_tutorial.config import ARTICLE_ITERS, FINAL_RECIPE, SAMPLINGS
 
 HERE = Path(__file__).resolve().parent
 # (full run, --quick): interleaved rounds, iterations of the article's loop, epochs of each batched run
-DEFAULTS = {"repeats": (3, 1), "iters": (measure.ARTICLE_ITERS, 5_000), "epochs": (8, 2)}
+DEFAULTS = {"repeats": (3, 1), "iters": (ARTICLE_ITERS, 5_000), "epochs": (8, 2)}
 DENSE_EPOCHS, CHECK_EVERY = 4, 10  # test scores every 10 batches over the first 4 epochs, then once an epoch
 INFERENCE_REPEATS = 3  # timed passes over the test split per inference mode (median)
 

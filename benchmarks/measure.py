@@ -12,7 +12,7 @@ import statistics
 import time
 from pathlib import Path
 
-from rnn_tutorial.config import ARTICLE_HIDDEN_SIZE, ARTICLE_ITERS, ARTICLE_LR, CORES
+from rnn_tutorial.config import ARTICLE_HIDDEN_SIZE, ARTICLE_LR, CORES
 
 # The batched runs: key -> (core, length buckets). Every core with random batches, then the hand-written
 # core and nn.RNN with batches of names of similar length.

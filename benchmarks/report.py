@@ -9,8 +9,8 @@ from __future__ import annotations
 import statistics
 from datetime import datetime, timezone
 
-from measure import ARTICLE_ITERS, ARTICLE_LR, BATCHED, INFERENCE_MODES
-from rnn_tutorial.config import SPLIT_SEED
+from measure import BATCHED, INFERENCE_MODES
+from rnn_tutorial.config import ARTICLE_ITERS, ARTICLE_LR, SPLIT_SEED
 
 CORE_NAMES = {"hand": "hand-written RNN (`RNNCell`)", "rnn": "`nn.RNN`", "gru": "`nn.GRU`", "lstm": "`nn.LSTM`"}
 TARGETS = {"match_speedup": 50.0, "hand_vs_rnn": 1.25, "inference_speedup": 10.0}

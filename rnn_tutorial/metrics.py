@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .batching import make_loader
-from .data import LANGUAGES, Example, class_prior, targets_of
+from .data import LANGUAGES, Example, class_prior
 
 
 def accuracy(scores: torch.Tensor, targets: torch.Tensor) -> float:
