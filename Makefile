@@ -28,7 +28,7 @@ run: install
 	$(BIN)/python -m rnn_tutorial fetch
 	@test -n "$(NOTEBOOKS)" || { echo "no notebooks in notebooks/ to run"; exit 1; }
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(NOTEBOOKS)
-	$(BIN)/python tests/zh_sync.py build
+	$(BIN)/python tools/zh_sync.py build
 	$(BIN)/python -m rnn_tutorial where
 
 unit: install
@@ -45,10 +45,10 @@ test: unit nbval nbval-portable
 
 claims: install
 	$(BIN)/python -m rnn_tutorial fetch
-	$(BIN)/python tests/claims.py $(CLAIMS_ARGS)
+	$(BIN)/python tools/claims.py $(CLAIMS_ARGS)
 
 zh: install
-	$(BIN)/python tests/zh_sync.py build
+	$(BIN)/python tools/zh_sync.py build
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

@@ -1,4 +1,4 @@
-"""The Chinese edition (notebooks/zh/, README.zh.md) stays in step with the English one (tests/zh_sync.py)."""
+"""The Chinese edition (notebooks/zh/, README.zh.md) stays in step with the English one (tools/zh_sync.py)."""
 from __future__ import annotations
 
 import copy
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import zh_sync  # noqa: E402
 
 PAIRS = zh_sync.pairs()

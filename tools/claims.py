@@ -1,7 +1,7 @@
 """Re-run every notebook with shifted training seeds and CPU-portable numerics; report each failing assert.
 
-    python tests/claims.py                      # shifts 1 2 3, native and portable numerics (`make claims`)
-    python tests/claims.py --shifts 1,2 --numerics portable notebooks/04_gradient_problems.ipynb
+    python tools/claims.py                      # shifts 1 2 3, native and portable numerics (`make claims`)
+    python tools/claims.py --shifts 1,2 --numerics portable notebooks/04_gradient_problems.ipynb
 
 A notebook's prose may only claim what its asserts check, and an assert may only check what holds
 on other seeds and other CPUs. `rnn_tutorial.utils.set_seed` adds `$RNN_TUTORIAL_SEED_SHIFT` to every

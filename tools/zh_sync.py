@@ -1,8 +1,8 @@
 """Keep the Chinese notebooks (notebooks/zh/) in step with the English ones, by construction.
 
-    python tests/zh_sync.py build    # `make zh`: rebuild every zh notebook from its English notebook
-    python tests/zh_sync.py check    # list every problem (what tests/test_translation.py asserts is empty)
-    python tests/zh_sync.py apply 01_why_rnn.ipynb texts.json   # {cell id: Chinese markdown} -> zh notebook
+    python tools/zh_sync.py build    # `make zh`: rebuild every zh notebook from its English notebook
+    python tools/zh_sync.py check    # list every problem (what tests/test_translation.py asserts is empty)
+    python tools/zh_sync.py apply 01_why_rnn.ipynb texts.json   # {cell id: Chinese markdown} -> zh notebook
 
 A Chinese notebook is the English notebook with each markdown cell replaced by its translation. Code cells
 and their outputs are copied, so the English nbval run covers both editions. Each translated cell records
