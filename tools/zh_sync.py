@@ -1,8 +1,9 @@
-"""Keep the Chinese notebooks (notebooks/zh/) in step with the English ones, by construction.
+"""Keep the Chinese notebooks (notebooks/zh/, solutions/zh/) in step with the English ones, by construction.
 
     python tools/zh_sync.py build    # `make zh`: rebuild every zh notebook from its English notebook
     python tools/zh_sync.py check    # list every problem (what tests/test_translation.py asserts is empty)
     python tools/zh_sync.py apply 01_why_rnn.ipynb texts.json   # {cell id: Chinese markdown} -> zh notebook
+    python tools/zh_sync.py apply solutions/01_why_rnn.ipynb texts.json   # the same for a solution notebook
 
 A Chinese notebook is the English notebook with each markdown cell replaced by its translation. Code cells
 and their outputs are copied, so the English nbval run covers both editions. Each translated cell records
@@ -22,6 +23,8 @@ import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 EN_DIR, ZH_DIR = REPO / "notebooks", REPO / "notebooks" / "zh"
+# (English folder, Chinese folder): the lessons, and the exercise solutions of the teacher kit
+FOLDERS = ((EN_DIR, ZH_DIR), (REPO / "solutions", REPO / "solutions" / "zh"))
 UNTRANSLATED = "<!-- 待翻译 / needs translation -->"
 
 
@@ -92,8 +95,18 @@ def apply(en: nbformat.NotebookNode, zh: nbformat.NotebookNode, texts: dict[str,
 
 
 def pairs() -> list[tuple[Path, Path]]:
-    """(English notebook, Chinese notebook) for every English notebook."""
-    return [(en, ZH_DIR / en.name) for en in sorted(EN_DIR.glob("*.ipynb"))]
+    """(English notebook, Chinese notebook) for every English notebook and solution notebook."""
+    return [(en, zh_dir / en.name) for en_dir, zh_dir in FOLDERS for en in sorted(en_dir.glob("*.ipynb"))]
+
+
+def english_path(name: str) -> Path:
+    """The English notebook `name` names: a path such as solutions/01_why_rnn.ipynb, or a bare file name
+    (looked up in notebooks/)."""
+    path = Path(name)
+    if len(path.parts) > 1:
+        path = path if path.is_absolute() else REPO / path
+        return path.parent.parent / path.name if path.parent.name == "zh" else path
+    return EN_DIR / path.name
 
 
 def read(path: Path) -> nbformat.NotebookNode | None:
@@ -103,16 +116,18 @@ def read(path: Path) -> nbformat.NotebookNode | None:
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "check"
     if command == "apply":
-        zh_path = ZH_DIR / Path(argv[1]).name
-        zh = build(read(EN_DIR / zh_path.name), read(zh_path))
-        apply(read(EN_DIR / zh_path.name), zh, json.loads(Path(argv[2]).read_text(encoding="utf-8")))
+        en_path = english_path(argv[1])
+        zh_path = en_path.parent / "zh" / en_path.name
+        zh_path.parent.mkdir(exist_ok=True)
+        zh = build(read(en_path), read(zh_path))
+        apply(read(en_path), zh, json.loads(Path(argv[2]).read_text(encoding="utf-8")))
         nbformat.write(zh, zh_path)
         return 0
     failed = False
     for en_path, zh_path in pairs():
         en = read(en_path)
         if command == "build":
-            ZH_DIR.mkdir(exist_ok=True)
+            zh_path.parent.mkdir(exist_ok=True)
             nbformat.write(build(en, read(zh_path)), zh_path)
         zh = read(zh_path)
         found = problems(en, zh) if zh is not None else ["missing: run `make zh`"]
