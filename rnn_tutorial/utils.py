@@ -8,7 +8,6 @@ from pathlib import Path
 import platformdirs
 import torch
 
-SEED_SHIFT_ENV = "RNN_TUTORIAL_SEED_SHIFT"
 _PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
@@ -37,23 +36,13 @@ def models_dir() -> Path:
     return Path(os.environ.get("RNN_TUTORIAL_MODELS_DIR") or _home("models"))
 
 
-def seed_shift() -> int:
-    """`$RNN_TUTORIAL_SEED_SHIFT` (default 0): `make claims` re-runs the notebooks with other seeds."""
-    value = os.environ.get(SEED_SHIFT_ENV, "0")
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{SEED_SHIFT_ENV} must be an integer, got {value!r}") from None
-
-
 def set_seed(seed: int) -> torch.Generator:
-    """Seed Python's and torch's global generators with `seed` + `seed_shift()`; return a new torch
-    generator seeded the same way, for code that takes one (a DataLoader's order, a task's data).
+    """Seed Python's and torch's global generators with `seed`; return a new torch generator seeded the
+    same way, for code that takes one (a DataLoader's order, a task's data).
 
     It does not touch the thread count: the notebooks call `torch.set_num_threads(1)` themselves (one
     thread repeats results run to run and is not slowed many-fold by a busy second core).
     """
-    seed += seed_shift()
     random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
