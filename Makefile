@@ -58,3 +58,29 @@ bench: install
 
 clean:
 	rm -rf $(VENV) models
+
+# make site    - both editions of the site (en/, zh/), the demo and the kit downloads into build/site/:
+#                Sphinx in its own pinned environment (.venv-site), MathJax from npm (package-lock.json)
+# make kit     - the teacher kit into build/kit/: clean, main-line, exercise and solution notebooks
+# make browser - headless Chromium against build/site/ (make site first): every page loads with no failed
+#                request or script error, every formula typeset, the Chinese search finds 梯度
+SITE_VENV := .venv-site
+.PHONY: site kit browser
+
+$(SITE_VENV)/.installed: site/requirements.txt
+	$(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/pip install -r site/requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+kit:
+	$(PYTHON) tools/kit.py
+
+site: $(SITE_VENV)/.installed node_modules/.installed
+	$(SITE_VENV)/bin/python tools/site.py
+
+browser: node_modules/.installed
+	node tests/browser/site.mjs build/site

@@ -1,0 +1,272 @@
+"""Site build (make site): both editions of the notebooks rendered by Sphinx into build/site/.
+
+build/site/index.html chooses the language; en/ and zh/ are the two editions, built from one
+configuration (site/conf.py) with the committed notebooks rendered as they are (never executed);
+demo/ is site/demo/ copied verbatim; MathJax comes from node_modules/mathjax (npm ci), never a CDN.
+Run with the site's environment: .venv-site/bin/python tools/site.py (the Makefile does).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import kit  # noqa: E402  (tools/kit.py)
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "site"
+MATHJAX = ROOT / "node_modules" / "mathjax" / "es5"
+# what tex-chtml.js loads at run time: TeX extensions, CommonHTML fonts, the menu and its a11y parts
+MATHJAX_PARTS = ["tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre", "adaptors"]
+NOTEBOOK_DIRS = {"en": ROOT / "notebooks", "zh": ROOT / "notebooks" / "zh"}
+SOLUTION_DIRS = {"en": ROOT / "solutions", "zh": ROOT / "solutions" / "zh"}
+EXERCISES_HEADING = {"en": "## Exercises", "zh": "## 练习"}
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+def main_line_cells(nb):
+    return [c for c in nb["cells"] if not kit.is_deeper(c)]
+
+
+def heading(cell, level):
+    """The text of the first line of a markdown cell if it is a heading of that level, else None."""
+    first = kit.source_text(cell).lstrip().split("\n", 1)[0]
+    prefix = "#" * level + " "
+    return first[len(prefix):].strip() if cell["cell_type"] == "markdown" and first.startswith(prefix) else None
+
+
+def prose_size(nb, edition):
+    """Main-line markdown: whitespace tokens (en) or CJK characters plus the other tokens (zh)."""
+    text = "\n".join(kit.source_text(c) for c in main_line_cells(nb) if c["cell_type"] == "markdown")
+    if edition == "en":
+        return len(text.split())
+    return len(CJK.findall(text)) + len(CJK.sub(" ", text).split())
+
+
+def exercises(nb, edition):
+    """[(number, first line)] of the numbered items under the notebook's exercises heading."""
+    items, inside = [], False
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown" and kit.source_text(cell).lstrip().startswith("## "):
+            inside = kit.source_text(cell).lstrip().startswith(EXERCISES_HEADING[edition])
+        if inside and cell["cell_type"] == "markdown":
+            for m in re.finditer(r"^(\d+)\.\s+(.+)$", kit.source_text(cell), re.M):
+                items.append((int(m.group(1)), m.group(2).strip()))
+    return items
+
+
+def exercise_title(text):
+    """The bold title of an exercise if it has one, else its first sentence (at most ~90 characters)."""
+    bold = re.match(r"\*\*(.+?)\*\*", text)
+    title = bold.group(1) if bold else re.split(r"(?<=[.?!。？！])\s*", text)[0]
+    return title if len(title) <= 90 else title[:87].rstrip() + "..."
+
+
+def solution_trains(solution_nb):
+    """{exercise number: True if its solution code reads QUICK (it trains a model)} from a solution notebook."""
+    trains, current = {}, None
+    for cell in solution_nb["cells"]:
+        text = kit.source_text(cell)
+        number = re.match(r"\s*(?:#+\s*)?(?:Exercise|练习)?\s*(\d+)[.:：]", text)
+        if cell["cell_type"] == "markdown" and number:
+            current = int(number.group(1))
+            trains.setdefault(current, False)
+        elif cell["cell_type"] == "code" and current is not None and "QUICK" in text:
+            trains[current] = True
+    return trains
+
+
+LABELS = {
+    "en": {"class": "in class: its solution trains nothing", "home": "homework: its solution trains a model",
+           "none": "no worked solution yet", "unmeasured": "**to be measured**",
+           "tokens": "words", "rate": 200},
+    "zh": {"class": "适合课堂：解答不训练模型", "home": "适合课后：解答要训练模型",
+           "none": "暂无解答", "unmeasured": "**待测量**", "tokens": "字", "rate": 300},
+}
+
+
+def notebook_rows(edition, timings):
+    """Markdown table rows: notebook, what its main line covers, prose size and reading time, run times."""
+    lab, rows = LABELS[edition], []
+    for path in sorted(NOTEBOOK_DIRS[edition].glob("*.ipynb")):
+        nb = kit.read_notebook(path)
+        title = next(h for c in nb["cells"] if (h := heading(c, 1)))
+        sections = [h for c in main_line_cells(nb) if (h := heading(c, 2))]
+        size = prose_size(nb, edition)
+        times = timings.get(path.stem, {})
+        run = [times.get(k) or lab["unmeasured"] for k in ("main_line", "full")]
+        rows.append(f"| [{title}]({path.name}) | {'; '.join(sections)} | {size} {lab['tokens']}, "
+                    f"~{round(size / lab['rate'])} min | {run[0]} | {run[1]} |")
+    return rows
+
+
+def exercise_rows(edition):
+    """Markdown table rows: notebook, exercise, whether it fits a class (from its solution notebook)."""
+    lab, rows = LABELS[edition], []
+    for path in sorted(NOTEBOOK_DIRS[edition].glob("*.ipynb")):
+        solution = SOLUTION_DIRS[edition] / path.name
+        trains = solution_trains(kit.read_notebook(solution)) if solution.exists() else {}
+        for number, text in exercises(kit.read_notebook(path), edition):
+            fit = lab["none"] if number not in trains else lab["home" if trains[number] else "class"]
+            rows.append(f"| {path.stem[:2]} | {number}. {exercise_title(text)} | {fit} |")
+    return rows
+
+
+def teacher_page(edition):
+    """site/pages/<edition>/teacher.md with its generated tables filled in."""
+    timings = json.loads((SITE / "timings.json").read_text(encoding="utf-8"))
+    page = (SITE / "pages" / edition / "teacher.md").read_text(encoding="utf-8")
+    page = page.replace("<!-- NOTEBOOK ROWS -->", "\n".join(notebook_rows(edition, timings)))
+    page = page.replace("<!-- MEASURED ON -->", timings.get("measured_on") or LABELS[edition]["unmeasured"])
+    return page.replace("<!-- EXERCISE ROWS -->", "\n".join(exercise_rows(edition)))
+
+
+README = {"en": "README.md", "zh": "README.zh.md"}
+SOLUTIONS_CAPTION = {"en": "Worked solutions", "zh": "练习解答"}
+ERRATA_HEADING = {"en": "## Errata", "zh": "## 勘误"}
+LINK = re.compile(r"(\]\()([^)\s]+)(\))")
+
+
+def slug(title):
+    """MyST's (GitHub's) anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+def readme_section(edition, prefix):
+    """(title, body) of the README's H2 section whose heading starts with prefix, headings moved up one level."""
+    lines = (ROOT / README[edition]).read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    title = lines[start][3:].strip()
+    body = [line[1:] if line.startswith("###") else line for line in lines[start + 1:end]]
+    return title, "\n".join(body).strip() + "\n"
+
+
+def site_pages(edition):
+    """{repository path: page in the edition's source folder} for everything the site renders."""
+    pages = {f"{NOTEBOOK_DIRS[edition].relative_to(ROOT).as_posix()}/{p.name}": p.name
+             for p in sorted(NOTEBOOK_DIRS[edition].glob("*.ipynb"))}
+    if SOLUTION_DIRS[edition].is_dir():
+        pages.update({f"{SOLUTION_DIRS[edition].relative_to(ROOT).as_posix()}/{p.name}": f"solutions/{p.name}"
+                      for p in sorted(SOLUTION_DIRS[edition].glob("*.ipynb"))})
+    return pages
+
+
+def map_link(target, repo_dir, page_dir, edition, pages, errata_slug, unmapped):
+    """A relative link of a page that sits at repo_dir in the repository, re-aimed at the site's page."""
+    if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+        return target
+    path, _, anchor = target.partition("#")
+    repo_path = os.path.normpath(os.path.join(repo_dir, path)).replace(os.sep, "/")
+    if repo_path == README[edition] and errata_slug.startswith(anchor):  # the errata section, or the README
+        page, anchor = "errata.md", ""
+    elif repo_path in pages:
+        page = pages[repo_path]
+    else:
+        unmapped.append(target)
+        return None
+    rel = os.path.relpath(page, page_dir).replace(os.sep, "/")
+    return rel + (f"#{anchor}" if anchor else "")
+
+
+def relink(markdown, map_target):
+    """markdown with every [text](target) re-aimed by map_target; a target it maps to None keeps only its text."""
+    def one(m):
+        target = map_target(m.group(2))
+        return m.group(0).replace(m.group(2), target) if target else None
+
+    out, last = [], 0
+    for m in LINK.finditer(markdown):
+        new = one(m)
+        if new is None:  # drop "[" ... "](target)": find the opening bracket of this link
+            open_at = markdown.rfind("[", last, m.start())
+            out += [markdown[last:open_at], markdown[open_at + 1:m.start()]]
+        else:
+            out += [markdown[last:m.start()], new]
+        last = m.end()
+    return "".join(out) + markdown[last:]
+
+
+def stage_notebook(source, target, repo_dir, page_dir, edition, pages, errata_slug):
+    nb, unmapped = kit.read_notebook(source), []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = relink(kit.source_text(cell), lambda t: map_link(
+                t, repo_dir, page_dir, edition, pages, errata_slug, unmapped))
+    for target_link in unmapped:
+        print(f"site: {source.relative_to(ROOT)} links to {target_link}, which the site has no page for: kept as text")
+    kit.write_notebook(nb, target)
+
+
+def stage(edition, src, kit_dir):
+    """The source folder of one edition: notebooks, solutions, errata, index and teacher pages, kit zip."""
+    shutil.rmtree(src, ignore_errors=True)
+    (src / "solutions").mkdir(parents=True)
+    pages = site_pages(edition)
+    title, errata = readme_section(edition, ERRATA_HEADING[edition])
+    for repo_path, page in pages.items():
+        stage_notebook(ROOT / repo_path, src / page, os.path.dirname(repo_path), os.path.dirname(page),
+                       edition, pages, slug(title))
+    unmapped = []
+    errata = relink(errata, lambda t: map_link(t, "", "", edition, pages, slug(title), unmapped))
+    (src / "errata.md").write_text(f"# {title}\n\n{errata}", encoding="utf-8")
+    solutions = [f"solutions/{p.stem}" for p in sorted((src / "solutions").glob("*.ipynb"))]
+    toctree = "\n".join(["```{toctree}", ":maxdepth: 1", f":caption: {SOLUTIONS_CAPTION[edition]}", "", *solutions,
+                         "```"]) if solutions else ""
+    index = (SITE / "pages" / edition / "index.md").read_text(encoding="utf-8")
+    (src / "index.md").write_text(index.replace("<!-- SOLUTIONS -->", toctree), encoding="utf-8")
+    (src / "teacher.md").write_text(teacher_page(edition), encoding="utf-8")
+    shutil.copy2(kit_dir / f"rnn-tutorial-kit-{edition}.zip", src / f"rnn-tutorial-kit-{edition}.zip")
+
+
+def copy_mathjax(dest):
+    if not (MATHJAX / "tex-chtml.js").exists():
+        raise SystemExit(f"MathJax not found in {MATHJAX.relative_to(ROOT)}: run `npm ci` first")
+    for part in MATHJAX_PARTS:
+        source, target = MATHJAX / part, dest / part
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def sphinx(edition, src, out, doctrees):
+    """Build one edition; warnings are errors (the site builds clean or not at all)."""
+    env = dict(os.environ, SITE_LANG=edition)
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-n",
+           "-c", str(SITE), "-d", str(doctrees), str(src), str(out)]
+    subprocess.run(cmd, env=env, check=True)
+
+
+def build(out, kit_dir, work):
+    out, work = Path(out), Path(work)
+    kit.build(kit_dir)
+    shutil.rmtree(out, ignore_errors=True)
+    for edition in ("en", "zh"):
+        stage(edition, work / "src" / edition, Path(kit_dir))
+        sphinx(edition, work / "src" / edition, out / edition, work / "doctrees" / edition)
+        copy_mathjax(out / edition / "_static" / "mathjax")
+    shutil.copy2(SITE / "root" / "index.html", out / "index.html")
+    if (SITE / "demo").is_dir():
+        shutil.copytree(SITE / "demo", out / "demo")
+    else:
+        print("site: no site/demo/ yet: the demo links will not resolve")
+    (out / ".nojekyll").write_text("")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "build" / "site"))
+    parser.add_argument("--kit", default=str(ROOT / "build" / "kit"))
+    parser.add_argument("--work", default=str(ROOT / "build" / "site-work"), help="staged sources, doctrees")
+    args = parser.parse_args(argv)
+    build(args.out, args.kit, args.work)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
