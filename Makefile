@@ -84,3 +84,11 @@ site: $(SITE_VENV)/.installed node_modules/.installed
 
 browser: node_modules/.installed
 	node tests/browser/site.mjs build/site
+
+# make demo    - the live demo's weights (site/demo/model.json) from notebook 3's saved single model; run it
+#                after executing notebook 3 (it never trains). DEMO_CHECKPOINT=path exports another file.
+DEMO_CHECKPOINT ?= models/name_classifier_notebook.pt
+.PHONY: demo
+
+demo: install
+	$(BIN)/python -m rnn_tutorial.export $(DEMO_CHECKPOINT) site/demo/model.json
