@@ -1,7 +1,9 @@
 # make run   - install, fetch the data, execute every notebook in place (and copy the new outputs into the
 #              Chinese edition), say where the results are
-# make test  - install, run the unit tests, then re-execute every notebook under strict nbval, twice:
-#              with this CPU's numerics, and with the portable code paths another CPU would take
+# make test  - install, run the unit tests, then re-execute every notebook under strict nbval, twice (in
+#              parallel): with this CPU's numerics, and with the portable code paths another CPU would take;
+#              then each notebook's main line alone (deeper cells removed) and the exercise solutions in
+#              quick mode (in parallel); then build the site and the kit and check them, in Chromium too
 # make claims - re-run every notebook with shifted training seeds (both numerics); report failing asserts
 # make zh    - rebuild the Chinese notebooks (notebooks/zh/) from the English ones, keeping the translations
 # make lab   - JupyterLab on notebooks/
@@ -12,7 +14,7 @@ BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install run test unit nbval nbval-portable claims zh lab bench clean
+.PHONY: install run test unit nbval nbval-portable mainline solutions site-check claims zh lab bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,16 +34,34 @@ run: install
 	$(BIN)/python -m rnn_tutorial where
 
 unit: install
-	$(BIN)/pytest tests
+	$(BIN)/pytest -m "not slow" tests
 
 nbval: install
 	$(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
 
 # torch's unvectorised kernels and MKL's portable path: the rounding of a CPU unlike this one
+# (run on a copy in build/portable/, so that the models it saves never meet those of a parallel `make nbval`)
 nbval-portable: install
-	ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE $(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
+	rm -rf build/portable && mkdir -p build/portable/notebooks && cp $(NOTEBOOKS) build/portable/notebooks/
+	ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE $(BIN)/pytest --nbval --nbval-current-env -p no:cacheprovider \
+		$(addprefix build/portable/,$(NOTEBOOKS))
 
-test: unit nbval nbval-portable
+# each notebook with every `deeper` cell removed runs top to bottom on its own
+mainline: install
+	$(BIN)/pytest -m slow -p no:cacheprovider tests/test_notebooks.py
+
+# every exercise solution, executed with QUICK = True (small training budgets, every line still runs)
+solutions: install
+	$(BIN)/python tools/claims.py --quick
+
+site-check: install site kit
+	$(BIN)/pytest -p no:cacheprovider tests/test_site.py tests/test_kit.py
+	$(MAKE) --no-print-directory browser
+
+test: unit
+	$(MAKE) --no-print-directory -j2 -O nbval nbval-portable
+	$(MAKE) --no-print-directory -j2 -O mainline solutions
+	$(MAKE) --no-print-directory site-check
 
 claims: install
 	$(BIN)/python -m rnn_tutorial fetch
