@@ -68,7 +68,7 @@ def article(seed: int, iters: int) -> dict:
     from rnn_tutorial.metrics import score
     from rnn_tutorial.rnn import RNNDemo
     from rnn_tutorial.training import article_log_probs, train_article
-    from rnn_tutorial.utils import set_seed
+    from rnn_tutorial.seeding import set_seed
     split = load_split()
     set_seed(seed)  # seeds the model and Python's `random`, which orders train_article's names
     model = RNNDemo(N_LETTERS, ARTICLE_HIDDEN_SIZE, len(LANGUAGES))
@@ -90,7 +90,7 @@ def batched(core: str, seed: int, epochs: int, batch_size: int, lr: float,
     from rnn_tutorial.config import Recipe
     from rnn_tutorial.data import load_split
     from rnn_tutorial.training import make_optimizer
-    from rnn_tutorial.utils import set_seed
+    from rnn_tutorial.seeding import set_seed
     split = load_split()
     g = set_seed(seed)
     model = benchmark_model(core)
@@ -159,7 +159,7 @@ def inference(seed: int, inner: int) -> dict:
     weights): `predict` one name at a time vs `predict_many` over the test split, both from strings to top-3."""
     from rnn_tutorial.data import load_split
     from rnn_tutorial.inference import predict, predict_many
-    from rnn_tutorial.utils import set_seed
+    from rnn_tutorial.seeding import set_seed
     split = load_split()
     set_seed(seed)
     model = benchmark_model("hand").eval()

@@ -1,15 +1,20 @@
 """rnn-tutorial: the package behind the four notebooks on recurrent neural networks.
 
-One concern per module, in layers; a module imports only from the layers above its own
-(tests/test_layering.py checks it), and the notebooks and the command line (`__main__`) sit below them all:
+A reading path (each module opens by naming the notebook section that teaches it):
 
-1. `utils` (seeding, folders), `config` (the model and the training recipe), `plots`
-2. `download` (the surnames archive)
-3. `data` (names, the split, letter indices)
-4. `batching` (padded batches, the order of an epoch)
-5. `rnn` (the cells, the cores, the models)
-6. `metrics` (evaluation, scores, baselines)
-7. `training`, `checkpoints`, `inference`, `gradients` (notebook 4), `toy` (notebook 1): none imports another
+- Notebook 1, why an RNN: `toy` (the marker task), then the classifier at the end of `rnn`.
+- Notebook 2, the RNN cell: `rnn` from the top: `RNNCell` (the formula), `unroll` (the loop over steps),
+  `RNN` (the sequence model), `RNNDemo` (the article's model).
+- Notebook 3, classifying names: `data` (names to letter indices, the split), `batching` (padded batches),
+  the classifier in `rnn`, `training` (the article's loop, then `fit`), `metrics` (scores and baselines),
+  `inference` (answers for new names), `checkpoints` (saving and loading).
+- Notebook 4, gradient problems: `gradients` (measuring dL/dH_t, clipping, the gated cores' fixes).
+- Everywhere: `seeding` (`set_seed`), `config` (the model and the recipe, written once), `plots`.
+
+The plumbing (`rnn_tutorial.plumbing`: downloading, folders, atomic writes, checkpoint checks, the command
+line's guards) is what keeps files safe, and no lesson: the lesson modules reach it only through `data`
+(to fetch) and `checkpoints` (to write), and no notebook imports it. The command line is `__main__`.
+tests/test_layering.py checks these rules and that every module imports only from the layers above its own.
 
 The version number is pyproject.toml's.
 """

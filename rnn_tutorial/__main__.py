@@ -9,68 +9,29 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import torch
 
 from .batching import make_loader
-from .checkpoints import check_output_path, read_checkpoint, save_checkpoint
+from .checkpoints import check_output_path, load_checkpoint, save_checkpoint
 from .config import (CHECKPOINT_NAME, CORES, FINAL_MODEL, FINAL_RECIPE, MAX_HIDDEN_SIZE, MERGED_SEEDS, READOUTS,
                      SPLIT_SEED, ModelConfig, Recipe)
 from .data import Example, Split, class_prior, load_split
-from .download import DataError, download_names
 from .inference import encode_name, predict_many
 from .metrics import evaluate, predict_log_probs
 from .rnn import NameClassifier
 from .training import History, fit
-from .utils import checkout_root, data_dir, models_dir, set_seed
+from .plumbing.cli import OneLineParser, float_in, int_in
+from .plumbing.download import DataError, download_names
+from .plumbing.paths import checkout_root, data_dir, models_dir
+from .seeding import set_seed
 
 CHUNK = 4096  # names predicted per batch when they come from a file or stdin
-
-
-# ---- argument types: each refuses a bad value with one line ----------------------------------
-
-def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse type: an integer in [low, high]."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if high is None and value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        if high is not None and not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be in {low}..{high}, got {value}")
-        return value
-    return parse
-
-
-def float_in(low: float, high: float, high_open: bool = False, low_open: bool = False) -> Callable[[str], float]:
-    """An argparse type: a finite float in [low, high] (an open end excludes that bound)."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        above = value > low if low_open else value >= low
-        below = value < high if high_open else value <= high
-        if not (math.isfinite(value) and above and below):
-            interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-            raise argparse.ArgumentTypeError(f"must be a finite number in {interval}, got {text}")
-        return value
-    return parse
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (exit code 2) instead of the usage block."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # ---- train -----------------------------------------------------------------------------------
@@ -129,7 +90,7 @@ def refuse_if_no_better_than_chance(model: NameClassifier, val: list[Example], p
 def predict_names(args: argparse.Namespace) -> None:
     """Print the top-k languages of each name; a bad name is reported on stderr and makes the exit code 1."""
     try:
-        checkpoint = read_checkpoint(args.model)
+        checkpoint = load_checkpoint(args.model)
     except FileNotFoundError:
         raise ValueError(f"no model at {args.model}: run `python -m rnn_tutorial train` first") from None
     tau = 1.0 if args.prior == "uniform" else args.tau

@@ -19,7 +19,7 @@ ARTICLE_HIDDEN_SIZE, ARTICLE_LR, ARTICLE_ITERS = 128, 0.005, 100_000  # the arti
 
 SPLIT_SEED = 0  # the one train/val/test split every notebook, test and command uses
 MERGED_SEEDS = 3  # the final model merges this many seeds (notebook 3's appendix)
-CHECKPOINT_NAME = "name_classifier.pt"  # the saved final model, in `utils.models_dir()`
+CHECKPOINT_NAME = "name_classifier.pt"  # the saved final model, in the command line's models folder
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ from pathlib import Path
 import torch
 
 from .config import SPLIT_SEED
-from .download import EXPECTED, download_names
+from .plumbing.download import download_names
 
 ALPHABET = string.ascii_letters + " .,;'"  # the article's `all_letters`
 N_LETTERS = len(ALPHABET)  # 57
-LANGUAGES = tuple(sorted(EXPECTED))  # label order: alphabetical, the same in every process
+# the 18 languages of the surnames, in label order: alphabetical, the same in every process
+LANGUAGES = ("Arabic", "Chinese", "Czech", "Dutch", "English", "French", "German", "Greek", "Irish", "Italian",
+             "Japanese", "Korean", "Polish", "Portuguese", "Russian", "Scottish", "Spanish", "Vietnamese")
 KNOWN_JUNK = frozenset({"To The First Page"})  # scraped page furniture, not a surname
 
 # Letters that NFD cannot split into base + accent, spelled the usual ASCII way.

@@ -51,7 +51,7 @@ def train_article(model: RNNDemo, train: list[Example], n_iters: int = ARTICLE_I
     """The article's loop over `train`; returns the loss averaged over every `plot_every` iterations.
 
     Each iteration draws a language uniformly, then one of its names (`random_training_example`), from a
-    `random.Random` seeded from Python's `random`, which `utils.set_seed` seeds: a seed shift changes
+    `random.Random` seeded from Python's `random`, which `seeding.set_seed` seeds: another seed changes
     the order too. Every `print_every` iterations `log` gets the mean loss and the last name with its guess.
     """
     rng = random.Random(random.getrandbits(64))

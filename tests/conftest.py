@@ -9,8 +9,9 @@ import urllib.request
 import pytest
 import torch
 
-from rnn_tutorial.download import OFFICIAL_URL, URL_ENV
-from rnn_tutorial.utils import data_dir
+from rnn_tutorial.plumbing.download import OFFICIAL_URL
+from rnn_tutorial.plumbing.paths import DATA_URL_ENV as URL_ENV
+from rnn_tutorial.plumbing.paths import data_dir
 
 torch.set_num_threads(1)  # as the notebooks and the command line do: results repeat run to run
 

@@ -11,9 +11,9 @@ import torch
 
 from rnn_tutorial import checkpoints
 from rnn_tutorial.batching import collate_names
-from rnn_tutorial.checkpoints import (CheckpointError, check_output_path, load_checkpoint, read_checkpoint,
+from rnn_tutorial.checkpoints import (CheckpointError, check_output_path, load_checkpoint,
                                       save_checkpoint)
-from rnn_tutorial.config import FINAL_MODEL, ModelConfig
+from rnn_tutorial.config import FINAL_MODEL, MAX_HIDDEN_SIZE, ModelConfig
 from rnn_tutorial.data import LANGUAGES, name_to_indices
 from rnn_tutorial.inference import predict
 from rnn_tutorial.rnn import NameClassifier
@@ -107,8 +107,8 @@ def test_a_checkpoint_round_trips_the_config_and_the_predictions(config, tmp_pat
     model = NameClassifier(config).eval()
     path = save_checkpoint(model, tmp_path / "m.pt", test_accuracy=0.5)
     assert torch.load(path, weights_only=True)["hparams"] == dataclasses.asdict(model.config)
-    assert read_checkpoint(path).info == {"test_accuracy": 0.5}
-    loaded = load_checkpoint(path)
+    assert load_checkpoint(path).info == {"test_accuracy": 0.5}
+    loaded = load_checkpoint(path).model
     assert loaded.config == config and not loaded.training
     x, lengths, _ = collate_names([(name_to_indices(n), 0) for n in ("Hinton", "Li", "Schmidhuber")])
     assert torch.equal(loaded(x, lengths), model(x, lengths))
@@ -126,31 +126,28 @@ def test_a_missing_file_stays_file_not_found(tmp_path):
         load_checkpoint(tmp_path / "nothing.pt")
 
 
-def test_shapes_are_checked_before_any_real_model_is_built(good, monkeypatch):
-    """hidden_size 4000 with 8-wide weights: only the memory-free "meta" model may be built (no 64 MB W_hh)."""
-    built = []
-
-    class Spy(NameClassifier):
-        def __init__(self, *args, **kwargs):
-            built.append(torch.empty(0).device.type)  # "meta" inside `with torch.device("meta")`
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(checkpoints, "NameClassifier", Spy)
-    edited(good, set_hparam("hidden_size", 4000))
-    with pytest.raises(CheckpointError, match="needs"):
-        load_checkpoint(good)
-    assert built == ["meta"]
-    built.clear()
-    edited(good, set_hparam("hidden_size", 8))
-    load_checkpoint(good)
-    assert built == ["meta", "cpu"]  # a good file: the shell, then the real model
+@pytest.mark.skipif(os.name != "posix", reason="resource.getrusage is POSIX")
+def test_a_file_claiming_a_huge_model_is_refused_without_building_it(good):
+    """hidden_size 8192 with 8-wide weights: refused before the 256 MiB W_hh of a real model is filled."""
+    import subprocess
+    import sys
+    edited(good, set_hparam("hidden_size", MAX_HIDDEN_SIZE))
+    script = ("import resource, sys\n"
+              "from rnn_tutorial.checkpoints import CheckpointError, load_checkpoint\n"
+              "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+              "try:\n    load_checkpoint(sys.argv[1])\nexcept CheckpointError as e:\n    print('refused', e)\n"
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")  # KiB on Linux
+    result = subprocess.run([sys.executable, "-c", script, str(good)], capture_output=True, text=True, timeout=120)
+    refused, grown = result.stdout.splitlines()
+    assert refused.startswith("refused") and "needs" in refused, result.stderr
+    assert int(grown) < 64 * 1024  # far below the 256 MiB one real W_hh would take
 
 
 def test_the_prior_round_trips_and_old_files_have_none(model, tmp_path):
     prior = torch.full((len(LANGUAGES),), 1 / len(LANGUAGES))
-    assert torch.equal(read_checkpoint(save_checkpoint(model, tmp_path / "a.pt", class_prior=prior)).class_prior,
+    assert torch.equal(load_checkpoint(save_checkpoint(model, tmp_path / "a.pt", class_prior=prior)).class_prior,
                        prior)
-    assert read_checkpoint(save_checkpoint(model, tmp_path / "b.pt")).class_prior is None
+    assert load_checkpoint(save_checkpoint(model, tmp_path / "b.pt")).class_prior is None
     with pytest.raises(ValueError, match="prior"):
         save_checkpoint(model, tmp_path / "c.pt", class_prior=torch.zeros(len(LANGUAGES)))
     assert not (tmp_path / "c.pt").exists()

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from rnn_tutorial.__main__ import main, parse
-from rnn_tutorial.checkpoints import read_checkpoint, save_checkpoint
+from rnn_tutorial.checkpoints import load_checkpoint, save_checkpoint
 from rnn_tutorial.config import CHECKPOINT_NAME, FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig
 from rnn_tutorial.rnn import NameClassifier
 
@@ -50,7 +50,7 @@ def test_train_then_predict_prints_three_languages(trained):
 
 
 def test_the_checkpoint_stores_the_training_prior(trained):
-    checkpoint = read_checkpoint(trained / CHECKPOINT_NAME)
+    checkpoint = load_checkpoint(trained / CHECKPOINT_NAME)
     prior = checkpoint.class_prior
     assert prior is not None and prior.sum().item() == pytest.approx(1, abs=1e-5)
     assert checkpoint.model.labels[prior.argmax()] == "Russian"  # the commonest language of the training split

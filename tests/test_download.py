@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rnn_tutorial.download import EXPECTED, DataError, download_names, verify_names
+from rnn_tutorial.plumbing.download import EXPECTED, DataError, download_names, verify_names
 
 
 @pytest.fixture
@@ -152,3 +152,8 @@ def test_damaged_copy_on_disk_is_replaced(tmp_path, archive_bytes):
 def test_env_variable_overrides_official_url(tmp_path, archive_bytes, monkeypatch, serve):
     monkeypatch.setenv("RNN_TUTORIAL_DATA_URL", serve("/env.zip", archive_bytes))
     assert verify_names(download_names(tmp_path)) == []
+
+
+def test_the_downloaders_table_covers_exactly_the_lesson_languages():
+    from rnn_tutorial.data import LANGUAGES
+    assert tuple(sorted(EXPECTED)) == LANGUAGES  # the label set is the lesson's; the checksums follow it

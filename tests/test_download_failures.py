@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from rnn_tutorial import download
-from rnn_tutorial.download import EXPECTED, DataError, download_names, verify_names
+from rnn_tutorial.plumbing import download
+from rnn_tutorial.plumbing.download import EXPECTED, DataError, download_names, verify_names
 
 ARABIC = "data/names/Arabic.txt"
 

@@ -8,7 +8,7 @@ from rnn_tutorial.gradients import (SequenceClassifier, cosine, decay_rate, firs
                                     gradient_norms, rescale_spectral_norm, scaled_orthogonal, sequence_accuracy,
                                     spectral_norm, spectral_radius, train_steps, unroll)
 from rnn_tutorial.rnn import RNNCell
-from rnn_tutorial.utils import set_seed
+from rnn_tutorial.seeding import set_seed
 
 
 def linear_profile(sigma: float, T: int = 20) -> torch.Tensor:

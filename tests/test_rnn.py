@@ -11,7 +11,7 @@ from rnn_tutorial.batching import collate_names
 from rnn_tutorial.config import CORES, ModelConfig
 from rnn_tutorial.data import LANGUAGES, N_LETTERS, line_to_tensor, name_to_indices
 from rnn_tutorial.rnn import RNN, NameClassifier, RNNCell, RNNDemo, make_core
-from rnn_tutorial.utils import set_seed
+from rnn_tutorial.seeding import set_seed
 
 
 def torch_twin(ours: RNN) -> nn.RNN:

@@ -15,7 +15,7 @@ from rnn_tutorial.metrics import predict_log_probs
 from rnn_tutorial.rnn import NameClassifier, RNNDemo
 from rnn_tutorial.training import (article_log_probs, article_step, fit, random_training_example, train_article,
                                    train_epoch)
-from rnn_tutorial.utils import set_seed
+from rnn_tutorial.seeding import set_seed
 
 
 # ---- the article's loop -----------------------------------------------------------------------

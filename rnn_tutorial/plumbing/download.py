@@ -1,6 +1,6 @@
 """Fetch the PyTorch tutorial's surnames (`data/names/*.txt`) once, safely, and check them.
 
-Used by every notebook through `rnn_tutorial.data`; notebook 3 shows what arrives.
+Plumbing: used by every notebook through `rnn_tutorial.data`, never imported by a notebook.
 Every failure is a `DataError` whose message says how to put the data in place by hand.
 Nothing the project did not write is ever deleted: files of your own in `names/` are left alone,
 and an invalid `names/` is moved aside (the message says where), never removed.
@@ -23,10 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator, NamedTuple
 
-from .utils import data_dir
+from .paths import DATA_DIR_ENV, DATA_URL_ENV, data_dir
 
 OFFICIAL_URL = "https://download.pytorch.org/tutorial/data.zip"
-URL_ENV = "RNN_TUTORIAL_DATA_URL"
 MEMBER_DIR = "data/names/"
 LOCK_NAME = ".fetch.lock"  # kept in the data folder: serialises fetches of that folder
 TEMP_PREFIX = ".download-"  # temporary folders; one left by a killed run is removed by the next fetch
@@ -72,7 +71,7 @@ class DataError(RuntimeError):
 def manual_fix(root: Path) -> str:
     """The sentence every DataError ends with: how to put the data in place by hand."""
     return (f"Download {OFFICIAL_URL} yourself and save it as {root / 'data.zip'} "
-            f"(or set {URL_ENV} to a file:// URL of a copy), then run again.")
+            f"(or set {DATA_URL_ENV} to a file:// URL of a copy), then run again.")
 
 
 def download_names(root: str | Path | None = None, url: str | None = None) -> Path:
@@ -85,7 +84,7 @@ def download_names(root: str | Path | None = None, url: str | None = None) -> Pa
     root = Path(root) if root is not None else data_dir()
     names_dir = root / "names"
     if root.exists() and not root.is_dir():
-        raise DataError(f"the data folder {root} is a file: move it away or set RNN_TUTORIAL_DATA_DIR to a folder")
+        raise DataError(f"the data folder {root} is a file: move it away or set {DATA_DIR_ENV} to a folder")
     if _ready(names_dir):
         _clean_up_if_idle(root)
         return names_dir
@@ -97,7 +96,7 @@ def download_names(root: str | Path | None = None, url: str | None = None) -> Pa
                 _install(root, names_dir, url)
     except OSError as e:
         raise DataError(f"cannot write to the data folder {root}: {e.strerror or e}. Make it a writable "
-                        f"folder (or set RNN_TUTORIAL_DATA_DIR to one). {manual_fix(root)}") from e
+                        f"folder (or set {DATA_DIR_ENV} to one). {manual_fix(root)}") from e
     return names_dir
 
 
@@ -183,7 +182,7 @@ def _install(root: Path, names_dir: Path, url: str | None) -> None:
         by_hand = root / "data.zip"
         archive = by_hand if by_hand.is_file() else Path(tmp) / "data.zip"
         if archive != by_hand:
-            _fetch(url or os.environ.get(URL_ENV) or OFFICIAL_URL, archive, root)
+            _fetch(url or os.environ.get(DATA_URL_ENV) or OFFICIAL_URL, archive, root)
         staged = Path(tmp) / "names"
         try:
             _extract_names(archive, staged)
