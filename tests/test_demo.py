@@ -64,6 +64,14 @@ def test_committed_json_is_notebook_3s_single_model(exported):
     assert DEMO_JSON.stat().st_size < 200_000
 
 
+def test_committed_json_is_the_export_of_its_checkpoint_when_that_file_is_here(exported):
+    checkpoint = ROOT / "models" / exported["checkpoint"]["file"]
+    if not checkpoint.is_file() or hashlib.sha256(checkpoint.read_bytes()).hexdigest() != exported["checkpoint"]["sha256"]:
+        pytest.skip(f"models/{checkpoint.name} is absent or from another training: `make demo` would export it anew")
+    fresh = demo_json(checkpoint)
+    assert {k: v for k, v in fresh.items() if k != "cleanup"} == {k: v for k, v in exported.items() if k != "cleanup"}
+
+
 def test_export_round_trips_the_checkpoint_exactly(tmp_path):
     torch.manual_seed(1)
     model = NameClassifier(ModelConfig(hidden_size=16))

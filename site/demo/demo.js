@@ -99,7 +99,8 @@
 
   function describe(data) {
     var info = data.checkpoint.info || {}, config = data.checkpoint.config;
-    var parts = [text.about.replace("{hidden}", String(config.hidden_size))];
+    var seed = typeof info.seed === "number" ? text.seed.replace("{seed}", String(info.seed)) : "";
+    var parts = [text.about.replace("{hidden}", String(config.hidden_size)).replace("{seed}", seed)];
     if (typeof info.test_accuracy === "number") {
       parts.push(text.scores.replace("{accuracy}", info.test_accuracy.toFixed(3))
         .replace("{f1}", (info.test_macro_f1 || 0).toFixed(3)));

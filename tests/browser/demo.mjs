@@ -17,13 +17,15 @@ const NAMES = [
   "Kowalski", "Müller", "Ślusàrski", "Nguyễn", "Smith-Jones", "Müller-Lüdenscheidt", "O'Neill", "D'Angelo",
   "d’Artagnan", "K", "é", "Wolfeschlegelsteinha", "Abcdefghijklmnopqrst", "Zhang", "Nakamura",
 ];
+const REFUSED = ["123", " - ", "李"];  // no letter of the alphabet: the page shows an error, predict raises
 const EXPECTED_PY = `
 import hashlib, json, sys
 from pathlib import Path
 import torch
 from rnn_tutorial.checkpoints import load_checkpoint
 from rnn_tutorial.export import model_from_json
-from rnn_tutorial.inference import predict
+from rnn_tutorial.data import ALPHABET
+from rnn_tutorial.inference import encode_name, predict
 data = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
 checkpoint = Path("models") / data["checkpoint"]["file"]
 if checkpoint.is_file() and hashlib.sha256(checkpoint.read_bytes()).hexdigest() == data["checkpoint"]["sha256"]:
@@ -32,8 +34,13 @@ if checkpoint.is_file() and hashlib.sha256(checkpoint.read_bytes()).hexdigest() 
 else:
     model, prior, source = model_from_json(data), torch.tensor(data["class_prior"]), "model.json's weights"
 names = json.load(sys.stdin)
-print(json.dumps({"source": source, "expected": {name: {str(tau): predict(model, name, k=3, prior=prior, tau=tau)
-                                                         for tau in (0, 1)} for name in names}}))
+def answer(name):
+    try:
+        letters = "".join(ALPHABET[i] for i in encode_name(name))
+    except ValueError as e:
+        return {"refused": str(e)}
+    return {"letters": letters, "top": {str(tau): predict(model, name, k=3, prior=prior, tau=tau) for tau in (0, 1)}}
+print(json.dumps({"source": source, "expected": {name: answer(name) for name in names}}))
 `;
 
 async function main() {
@@ -42,7 +49,7 @@ async function main() {
   const siteDir = resolve(process.argv[2] ?? (existsSync(join(built, "demo", "model.json")) ? built : join(ROOT, "site")));
   const python = process.env.PYTHON ?? join(ROOT, ".venv", "bin", "python");
   const { source, expected } = JSON.parse(execFileSync(python, ["-c", EXPECTED_PY, join(siteDir, "demo", "model.json")],
-    { cwd: ROOT, input: JSON.stringify(NAMES), encoding: "utf-8", maxBuffer: 1 << 24 }));
+    { cwd: ROOT, input: JSON.stringify([...NAMES, ...REFUSED]), encoding: "utf-8", maxBuffer: 1 << 24 }));
   console.log(`demo: ${siteDir}/demo; expected answers from predict on ${source}`);
 
   const server = await serveSite(siteDir);
@@ -54,8 +61,13 @@ async function main() {
       const page = await browser.context.newPage();
       const problems = watchPage(page);
       await page.goto(`${server.origin}/demo/${edition}/index.html`);
-      await page.waitForSelector("body[data-ready]");
-      if (await page.getAttribute("body", "data-ready") !== "true") failures.push(`${edition}: the model did not load`);
+      const ready = await page.waitForSelector("body[data-ready]", { state: "attached", timeout: 60_000 })
+        .then(() => page.getAttribute("body", "data-ready"), () => "timeout");
+      if (ready !== "true") {
+        failures.push(`${edition}: the model did not load (${ready}); ${problems.join("; ")}`);
+        await page.close();
+        continue;
+      }
       const input = page.locator("#name"), uniform = page.locator("#uniform");
       for (const name of NAMES) {
         for (const tau of [0, 1]) {
@@ -66,8 +78,12 @@ async function main() {
             const r = document.getElementById("result");
             return r.dataset.name === n && r.dataset.tau === t && r.dataset.state !== "loading";
           }, [name, String(tau)]);
+          const columns = await page.$$eval("#steps-table thead th", (cells) => cells.length - 1);
+          if (columns !== expected[name].letters.length) {
+            failures.push(`${edition} ${JSON.stringify(name)}: ${columns} columns for ${expected[name].letters.length} letters`);
+          }
           const shown = await page.$$eval("#top3 li", (items) => items.map((li) => [li.dataset.label, Number(li.dataset.prob)]));
-          const want = expected[name][String(tau)];
+          const want = expected[name].top[String(tau)];
           const labels = (pairs) => pairs.map(([label]) => label).join(", ");
           if (labels(shown) !== labels(want)) {
             failures.push(`${edition} ${JSON.stringify(name)} tau=${tau}: page shows ${labels(shown)}, predict ${labels(want)}`);
@@ -77,6 +93,17 @@ async function main() {
           worst = Math.max(worst, gap);
           checks += 1;
           if (!(gap <= TOLERANCE)) failures.push(`${edition} ${JSON.stringify(name)} tau=${tau}: probabilities differ by ${gap}`);
+        }
+      }
+      for (const name of REFUSED) {
+        await input.fill("");
+        await input.pressSequentially(name);
+        await page.waitForFunction((n) => document.getElementById("result").dataset.name === n, name);
+        const state = await page.getAttribute("#result", "data-state");
+        const items = await page.locator("#top3 li").count();
+        if (!expected[name].refused || !state.startsWith("error") || items) {
+          failures.push(`${edition} ${JSON.stringify(name)}: page state ${state} with ${items} answers; ` +
+                        `predict: ${expected[name].refused ?? "accepted"}`);
         }
       }
       if (edition === "en" && process.env.DEMO_SCREENSHOT) {
@@ -95,7 +122,8 @@ async function main() {
     await browser.close();
     await server.close();
   }
-  console.log(`demo: ${checks} of ${NAMES.length * 4} (name, switch, edition) answers equal predict's top three; ` +
+  console.log(`demo: ${checks} of ${NAMES.length * 4} (name, switch, edition) answers equal predict's top three, ` +
+              `${REFUSED.length} names without letters refused on both pages; ` +
               `largest probability difference ${worst.toExponential(2)} (tolerance ${TOLERANCE})`);
   if (failures.length) {
     console.log(failures.map((f) => `FAIL ${f}`).join("\n"));
