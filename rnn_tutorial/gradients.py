@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .metrics import accuracy
-from .rnn import RNNCell, make_core, retained
+from .rnn import make_core, retained
 
 
 # ---- W_hh with a chosen spectral norm -------------------------------------------------------
@@ -41,12 +41,6 @@ def scaled_orthogonal(hidden_size: int, sigma: float, generator: torch.Generator
 
 
 # ---- dL/dH_t at every step ----------------------------------------------------------------------
-
-def unroll(cell: RNNCell, x: torch.Tensor, h_0: torch.Tensor | None = None) -> list[torch.Tensor]:
-    """`cell.unroll(x, h_0)`: the states H_1..H_T, each (batch, hidden), for x (batch, seq, input), each
-    with `retain_grad()` so that backward leaves dL/dH_t in `H_t.grad`."""
-    return retained(cell.unroll(x, h_0))
-
 
 def gradient_norms(states: list[torch.Tensor]) -> torch.Tensor:
     """After backward: ||dL/dH_t|| (Frobenius norm over batch and hidden) for t = 1..T -> (T,); 0 for a

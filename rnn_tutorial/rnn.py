@@ -1,9 +1,9 @@
-"""The RNN written by hand (H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)) and the models built on it.
+"""The RNN written by hand (H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)) and the models built on it, in reading order.
 
-Notebook 2 derives `RNNCell` ("The cell in code"), runs it over a name with `RNN` ("Shapes, one letter
-at a time") and corrects the article's `RNNDemo` ("The article's `RNNDemo`: two bugs and a mismatch");
-notebook 3 trains `NameClassifier` (section 5, "The fast way") and merges seeds (appendix); notebook 4
-puts the cores of `make_core` on a long-range task (section 5).
+Notebook 2 derives `RNNCell` ("The cell in code"), runs it over a name with `unroll` and `RNN` ("Shapes, one
+letter at a time") and corrects the article's `RNNDemo` ("The article's `RNNDemo`: two bugs and a mismatch").
+Then torch's cores behind the same interface (notebook 4, section 5), and the classifier notebooks 1, 3 and 4
+train (`SequenceClassifier`; notebook 3, section 5, "The fast way", merges seeds in its appendix).
 
 Every recurrent core, ours and torch's, answers `core(x, lengths)` with `(states, last_state)`:
 all states (batch, seq, hidden) and each sequence's state after its own last step (batch, hidden).
@@ -11,7 +11,6 @@ all states (batch, seq, hidden) and each sequence's state after its own last ste
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -22,17 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .config import CORES, ModelConfig
 from .data import LANGUAGES, N_LETTERS
 
-Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def scan(step: Step, xw: torch.Tensor, h_0: torch.Tensor) -> list[torch.Tensor]:
-    """The recurrence loop: H_t = step(XW_t, H_{t-1}) for t = 1..T, with XW_t = X_t W_xh + b_h taken
-    for all steps beforehand. xw (batch, T, hidden), h_0 (batch, hidden) -> [H_1, ..., H_T], each (batch, hidden)."""
-    h, states = h_0, []
-    for xw_t in xw.unbind(1):  # one view per step: xw[:, t] would cost a (batch, T, hidden) zero-fill in backward
-        h = step(xw_t, h)
-        states.append(h)
-    return states
+NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z}
 
 
 class RNNCell(nn.Module):
@@ -44,43 +33,49 @@ class RNNCell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh"):
         super().__init__()
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity must be one of {sorted(NONLINEARITIES)}, got {nonlinearity!r}")
         self.input_size, self.hidden_size = input_size, hidden_size
-        self.phi = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z}[nonlinearity]
+        self.phi = NONLINEARITIES[nonlinearity]
         bound = 1 / math.sqrt(hidden_size)  # the same init as torch.nn.RNN
         self.W_xh = nn.Parameter(torch.empty(input_size, hidden_size).uniform_(-bound, bound))
         self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size).uniform_(-bound, bound))
         self.b_h = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
 
-    def project_input(self, x: torch.Tensor) -> torch.Tensor:
-        """X W_xh + b_h for one-hot/float rows (..., input_size) or letter indices (...,) -> (..., hidden)."""
-        if x.dtype in (torch.long, torch.int32, torch.int64):
-            if not (torch.is_grad_enabled() and (self.W_xh.requires_grad or self.b_h.requires_grad)):
-                return (self.W_xh + self.b_h)[x]  # inference: the same sums, one pass over the output
-            return self.W_xh[x] + self.b_h  # a one-hot row times W_xh picks out one row of W_xh
-        return x @ self.W_xh + self.b_h
+    def input_term(self, x: torch.Tensor) -> torch.Tensor:
+        """X W_xh + b_h: float rows (..., input_size) or letter indices (...,) -> (..., hidden)."""
+        if x.is_floating_point():
+            return x @ self.W_xh + self.b_h
+        return self.W_xh[x] + self.b_h  # a one-hot row times W_xh is one row of W_xh
 
     def recur(self, xw_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
         """phi(xw_t + H_{t-1} W_hh): (batch, hidden), (batch, hidden) -> (batch, hidden)."""
-        return self.phi(torch.addmm(xw_t, h_prev, self.W_hh))
+        return self.phi(xw_t + h_prev @ self.W_hh)
 
     def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-        """H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h): (batch, input) or (batch,) ints -> (batch, hidden)."""
-        return self.recur(self.project_input(x_t), h_prev)
+        """H_t = phi(X_t W_xh + H_{t-1} W_hh + b_h): (batch, input) or (batch,) ints -> (batch, hidden)."""
+        return self.recur(self.input_term(x_t), h_prev)
 
-    def unroll(self, x: torch.Tensor, h_0: torch.Tensor | None = None) -> list[torch.Tensor]:
-        """The cell over a sequence: x (batch, T, input) or (batch, T) ints, H_0 (batch, hidden), zeros if
-        None -> [H_1, ..., H_T], each (batch, hidden). The input terms of all steps are taken in one call."""
-        xw = self.project_input(x)
-        return scan(self.recur, xw, h_0 if h_0 is not None else xw.new_zeros(x.shape[0], self.hidden_size))
+
+def unroll(cell: RNNCell, x: torch.Tensor, h_0: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """The loop over steps: x (batch, T, input) or (batch, T) ints, H_0 (batch, hidden) (zeros if None)
+    -> [H_1, ..., H_T], each (batch, hidden). The input terms of all T steps are taken in one call."""
+    xw = cell.input_term(x)  # (batch, T, hidden)
+    h = h_0 if h_0 is not None else xw.new_zeros(x.shape[0], cell.hidden_size)
+    states = []
+    for xw_t in xw.unbind(1):  # one view per step (xw[:, t] would cost a zero-fill per step in backward)
+        h = cell.recur(xw_t, h)
+        states.append(h)
+    return states
 
 
 class RNN(nn.Module):
     """Runs an `RNNCell` over a padded batch (notebook 2, "Shapes, one letter at a time"); returns all
     states and each sequence's state at its own last letter."""
 
-    def __init__(self, input_size: int, hidden_size: int):
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh"):
         super().__init__()
-        self.cell = RNNCell(input_size, hidden_size)
+        self.cell = RNNCell(input_size, hidden_size, nonlinearity)
         self.hidden_size = hidden_size
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
@@ -89,7 +84,7 @@ class RNN(nn.Module):
 
         States after a sequence's last real letter are computed but never used for h_last.
         """
-        states = torch.stack(self.cell.unroll(x, h_0), dim=1)
+        states = torch.stack(unroll(self.cell, x, h_0), dim=1)
         return states, last_states(states, lengths)
 
     def recurrent_weights(self) -> nn.Parameter:
@@ -98,7 +93,7 @@ class RNN(nn.Module):
 
     def traced_states(self, x: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
         """[(H_t,) for t = 1..T] for x (batch, T, input), each kept by autograd (notebook 4, section 5)."""
-        return [(h,) for h in retained(self.cell.unroll(x))]
+        return [(h,) for h in retained(unroll(self.cell, x))]
 
 
 def retained(states: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -114,60 +109,6 @@ def last_states(states: torch.Tensor, lengths: torch.Tensor | None) -> torch.Ten
     if lengths is None:
         return states[:, -1]
     return states[torch.arange(len(states)), lengths - 1]
-
-
-class TorchCore:
-    """Mixed into torch's nn.RNN, nn.GRU and nn.LSTM (batch-first) so that they answer like our `RNN`:
-    `core(x, lengths)` -> (states, last_state); x may be letter indices, given to torch as one-hot rows.
-    The weights keep torch's names, so checkpoints store them as torch does."""
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (batch, seq) ints or (batch, seq, input) -> (all states (batch, seq, hidden), h_last (batch, hidden));
-        with `lengths`, the padded steps are skipped (packed) and their states are zeros."""
-        if not x.is_floating_point():
-            x = nn.functional.one_hot(x, self.input_size).float()
-        if lengths is None:
-            states = super().forward(x)[0]
-        else:
-            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-            states = pad_packed_sequence(super().forward(packed)[0], batch_first=True, total_length=x.shape[1])[0]
-        return states, last_states(states, lengths)
-
-    def recurrent_weights(self) -> nn.Parameter:
-        """torch's weight_hh_l0 (blocks * hidden, hidden): one recurrent block per gate (and candidate)."""
-        return self.weight_hh_l0
-
-    def traced_states(self, x: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
-        """The recurrent state after each step of x (batch, T, input), one step at a time so that every state
-        is a tensor autograd keeps (`retain_grad`): [(H_t,)] for RNN and GRU, [(H_t, C_t)] for the LSTM."""
-        state, trace = None, []
-        for t in range(x.shape[1]):
-            state = super().forward(x[:, t:t + 1], state)[1]
-            parts = retained(list(state) if isinstance(state, tuple) else [state])
-            trace.append(tuple(parts))  # each part (1, batch, hidden): the tensors the next step reads
-        return trace
-
-
-class TorchRNNCore(TorchCore, nn.RNN):
-    """torch's nn.RNN behind the `(states, last_state)` interface."""
-
-
-class GRUCore(TorchCore, nn.GRU):
-    """torch's nn.GRU behind the `(states, last_state)` interface."""
-
-
-class LSTMCore(TorchCore, nn.LSTM):
-    """torch's nn.LSTM behind the `(states, last_state)` interface (the states are H_t; C_t stays inside)."""
-
-
-def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
-    """"hand" -> our `RNN`; "rnn", "gru", "lstm" -> torch's layer; every one answers (x, lengths) -> (states, last)."""
-    if core not in CORES:
-        raise ValueError(f"core must be one of {CORES}, got {core!r}")
-    if core == "hand":
-        return RNN(input_size, hidden_size)
-    layer = {"rnn": TorchRNNCore, "gru": GRUCore, "lstm": LSTMCore}[core]
-    return layer(input_size, hidden_size, batch_first=True)
 
 
 class Reading(NamedTuple):
@@ -227,9 +168,65 @@ class RNNDemo(nn.Module):
         if self.article_bugs:
             return self.read(line).outputs[-1]
         W_xh, W_hh = self.i2h.weight.t().split([line.shape[-1], self.hidden_size])
-        xw = torch.addmm(self.i2h.bias, line[:, 0], W_xh)  # (len, hidden)
-        states = scan(lambda xw_t, h: torch.tanh(torch.addmm(xw_t, h, W_hh)), xw[None], self.init_hidden().to(xw))
-        return self.softmax(self.i2o(states[-1]))
+        xw = line[:, 0] @ W_xh + self.i2h.bias  # (len, hidden): every X_t W_xh + b in one product
+        h = self.init_hidden().to(xw)
+        for xw_t in xw:
+            h = torch.tanh(xw_t + h @ W_hh)
+        return self.softmax(self.i2o(h))
+
+
+class TorchCore:
+    """Mixed into torch's nn.RNN, nn.GRU and nn.LSTM (batch-first) so that they answer like our `RNN`:
+    `core(x, lengths)` -> (states, last_state); x may be letter indices, given to torch as one-hot rows.
+    The weights keep torch's names, so checkpoints store them as torch does."""
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (batch, seq) ints or (batch, seq, input) -> (all states (batch, seq, hidden), h_last (batch, hidden));
+        with `lengths`, the padded steps are skipped (packed) and their states are zeros."""
+        if not x.is_floating_point():
+            x = nn.functional.one_hot(x, self.input_size).float()
+        if lengths is None:
+            states = super().forward(x)[0]
+        else:
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            states = pad_packed_sequence(super().forward(packed)[0], batch_first=True, total_length=x.shape[1])[0]
+        return states, last_states(states, lengths)
+
+    def recurrent_weights(self) -> nn.Parameter:
+        """torch's weight_hh_l0 (blocks * hidden, hidden): one recurrent block per gate (and candidate)."""
+        return self.weight_hh_l0
+
+    def traced_states(self, x: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+        """The recurrent state after each step of x (batch, T, input), one step at a time so that every state
+        is a tensor autograd keeps (`retain_grad`): [(H_t,)] for RNN and GRU, [(H_t, C_t)] for the LSTM."""
+        state, trace = None, []
+        for t in range(x.shape[1]):
+            state = super().forward(x[:, t:t + 1], state)[1]
+            parts = retained(list(state) if isinstance(state, tuple) else [state])
+            trace.append(tuple(parts))  # each part (1, batch, hidden): the tensors the next step reads
+        return trace
+
+
+class TorchRNNCore(TorchCore, nn.RNN):
+    """torch's nn.RNN behind the `(states, last_state)` interface."""
+
+
+class GRUCore(TorchCore, nn.GRU):
+    """torch's nn.GRU behind the `(states, last_state)` interface."""
+
+
+class LSTMCore(TorchCore, nn.LSTM):
+    """torch's nn.LSTM behind the `(states, last_state)` interface (the states are H_t; C_t stays inside)."""
+
+
+def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
+    """"hand" -> our `RNN`; "rnn", "gru", "lstm" -> torch's layer; every one answers (x, lengths) -> (states, last)."""
+    if core not in CORES:
+        raise ValueError(f"core must be one of {CORES}, got {core!r}")
+    if core == "hand":
+        return RNN(input_size, hidden_size)
+    layer = {"rnn": TorchRNNCore, "gru": GRUCore, "lstm": LSTMCore}[core]
+    return layer(input_size, hidden_size, batch_first=True)
 
 
 class NameClassifier(nn.Module):

@@ -6,8 +6,8 @@ import torch
 
 from rnn_tutorial.gradients import (SequenceClassifier, cosine, decay_rate, first_symbol_task, flat_grad,
                                     gradient_norms, rescale_spectral_norm, scaled_orthogonal, sequence_accuracy,
-                                    spectral_norm, spectral_radius, train_steps, unroll)
-from rnn_tutorial.rnn import RNNCell
+                                    spectral_norm, spectral_radius, train_steps)
+from rnn_tutorial.rnn import RNNCell, retained, unroll
 from rnn_tutorial.seeding import set_seed
 
 
@@ -16,7 +16,7 @@ def linear_profile(sigma: float, T: int = 20) -> torch.Tensor:
     cell = RNNCell(3, 8, nonlinearity="identity")
     with torch.no_grad():
         cell.W_hh.copy_(scaled_orthogonal(8, sigma, g))
-    states = unroll(cell, torch.randn(4, T, 3, generator=g))
+    states = retained(unroll(cell, torch.randn(4, T, 3, generator=g)))
     states[-1].sum().backward()
     return gradient_norms(states)
 
@@ -52,7 +52,7 @@ def test_unroll_matches_the_packaged_rnn_and_fills_state_gradients():
     set_seed(0)
     rnn = RNN(3, 5)
     x = torch.randn(2, 6, 3)
-    states = unroll(rnn.cell, x)
+    states = retained(unroll(rnn.cell, x))
     assert torch.allclose(torch.stack(states, dim=1), rnn(x)[0])
     states[-1].sum().backward()
     assert gradient_norms(states).shape == (6,)
@@ -63,7 +63,7 @@ def test_tanh_gradient_never_beats_the_spectral_norm_bound():
     cell = RNNCell(3, 8)
     with torch.no_grad():
         cell.W_hh.copy_(rescale_spectral_norm(torch.randn(8, 8, generator=g), 1.5))
-    states = unroll(cell, torch.randn(4, 15, 3, generator=g))
+    states = retained(unroll(cell, torch.randn(4, 15, 3, generator=g)))
     states[-1].sum().backward()
     norms = gradient_norms(states)
     steps_back = torch.arange(14, -1, -1, dtype=torch.float32)

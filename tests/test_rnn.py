@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from rnn_tutorial.batching import collate_names
 from rnn_tutorial.config import CORES, ModelConfig
 from rnn_tutorial.data import LANGUAGES, N_LETTERS, line_to_tensor, name_to_indices
-from rnn_tutorial.rnn import RNN, NameClassifier, RNNCell, RNNDemo, make_core
+from rnn_tutorial.rnn import RNN, NameClassifier, RNNCell, RNNDemo, make_core, unroll
 from rnn_tutorial.seeding import set_seed
 
 
@@ -112,22 +112,18 @@ def test_unroll_is_stepping_the_cell_by_hand_bit_for_bit(letters, with_h_0):
     cell = RNNCell(N_LETTERS, 8).double()
     x = ragged_letters()[0] if letters else torch.randn(5, 6, N_LETTERS, dtype=torch.float64)
     h_0 = torch.randn(5, 8, dtype=torch.float64) if with_h_0 else None
-    states = cell.unroll(x, h_0)
+    states = unroll(cell, x, h_0)
     assert len(states) == 6 and states[0].shape == (5, 8)
     expected = step_by_step(cell, x, h_0 if with_h_0 else torch.zeros(5, 8, dtype=torch.float64))
     assert torch.equal(torch.stack(states, dim=1), expected)  # the same additions in the same order
 
 
-def test_rnn_forward_runs_the_cells_unroll(monkeypatch):
+def test_rnn_forward_is_stepping_the_cell_by_hand():
     torch.manual_seed(0)
     rnn = RNN(N_LETTERS, 8).double()
     x, lengths = ragged_letters()
     h_0 = torch.randn(5, 8, dtype=torch.float64)
-    calls = []
-    unroll = RNNCell.unroll
-    monkeypatch.setattr(RNNCell, "unroll", lambda self, *args: calls.append(args) or unroll(self, *args))
     states, h_last = rnn(x, lengths, h_0)
-    assert len(calls) == 1
     expected = step_by_step(rnn.cell, x, h_0)
     assert torch.equal(states, expected)
     assert torch.equal(h_last, expected[torch.arange(5), lengths - 1])
@@ -137,7 +133,7 @@ def test_rnn_forward_runs_the_cells_unroll(monkeypatch):
         assert torch.allclose(a, b, atol=1e-12)
 
 
-def test_inference_projection_equals_the_training_one():
+def test_states_are_the_same_with_and_without_gradients():
     torch.manual_seed(1)
     rnn = RNN(N_LETTERS, 8)
     x, lengths = ragged_letters()
@@ -148,21 +144,9 @@ def test_inference_projection_equals_the_training_one():
         assert torch.equal(a.detach(), b)
 
 
-def test_backward_has_no_per_step_select():
-    """x_w[:, t] in the loop would add one SelectBackward per letter, each zero-filling (batch, seq, hidden)."""
-    rnn = RNN(N_LETTERS, 8)
-    x, lengths = ragged_letters()
-    _, h_last = rnn(x, lengths)
-    names, stack, seen = [], [h_last.grad_fn], set()
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        names.append(type(node).__name__)
-        stack += [next_fn for next_fn, _ in node.next_functions]
-    assert "SelectBackward0" not in names
-    assert names.count("UnbindBackward0") == 1
+def test_an_unknown_nonlinearity_is_refused_by_name():
+    with pytest.raises(ValueError, match="nonlinearity must be one of .*'sigmoid'"):
+        RNNCell(3, 4, nonlinearity="sigmoid")
 
 
 def test_last_state_is_read_at_each_sequences_own_last_letter():
