@@ -52,6 +52,8 @@ def build(en: nbformat.NotebookNode, zh: nbformat.NotebookNode | None) -> nbform
             continue
         if cell.id in known:
             out.cells[i] = copy.deepcopy(known[cell.id])
+            out.cells[i].metadata = {**copy.deepcopy(cell.metadata), "translation": known[cell.id].metadata.get(
+                "translation", {})}  # the English cell's tags (`deeper`), the translation's record
         else:
             out.cells[i].source = f"{UNTRANSLATED}\n{cell.source}"
             out.cells[i].metadata["translation"] = {"source_sha256": ""}
@@ -69,6 +71,8 @@ def problems(en: nbformat.NotebookNode, zh: nbformat.NotebookNode) -> list[str]:
                 if e.get(key) != z.get(key):
                     found.append(f"cell {number}: the code cell's {key} differs from the English notebook: run `make zh`")
         elif e.cell_type == "markdown":
+            if e.metadata.get("tags", []) != z.metadata.get("tags", []):
+                found.append(f"cell {number}: the markdown cell's tags differ from the English cell's: run `make zh`")
             recorded = z.metadata.get("translation", {}).get("source_sha256")
             if UNTRANSLATED in z.source or not recorded:
                 found.append(f"cell {number}: not translated yet")
