@@ -39,6 +39,7 @@ language = "en" if SITE_LANG == "en" else "zh_CN"
 extensions = ["myst_nb", "sphinx_copybutton"]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
+myst_dmath_double_inline = True  # $$...$$ inside a paragraph, as Jupyter renders it
 nb_execution_mode = "off"  # render the committed, tested outputs; never execute
 nb_merge_streams = True
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
@@ -66,6 +67,7 @@ html_theme_options = {
     "show_navbar_depth": 1,
     "navigation_with_keys": False,
 }
+html_context = {"default_mode": "auto"}  # without it the theme logs an error on a first visit
 html_search_language = "zh" if SITE_LANG == "zh" else "en"
 
 

@@ -6,12 +6,12 @@ demo/ is site/demo/ copied verbatim; MathJax comes from node_modules/mathjax (np
 Run with the site's environment: .venv-site/bin/python tools/site.py (the Makefile does).
 """
 import argparse
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -59,69 +59,109 @@ def exercises(nb, edition):
     return items
 
 
-def exercise_title(text):
-    """The bold title of an exercise if it has one, else its first sentence (at most ~90 characters)."""
-    bold = re.match(r"\*\*(.+?)\*\*", text)
-    title = bold.group(1) if bold else re.split(r"(?<=[.?!。？！])\s*", text)[0]
-    return title if len(title) <= 90 else title[:87].rstrip() + "..."
+def exercise_title(text, limit=100):
+    """An exercise's bold title (if any) and first sentence, cut at about limit characters."""
+    bold = re.match(r"\*\*(.+?)\*\*\s*", text)
+    rest = text[bold.end():] if bold else text
+    first = re.split(r"(?<=[.?!])\s+|(?<=[。？！])", rest)[0]
+    title = f"**{bold.group(1)}** {first}" if bold else first
+    if len(title) <= limit:
+        return title
+    cut = limit  # cut at a space outside formulas and code, so the cut title still renders
+    while cut > 0 and (title[cut] != " " or title[:cut].count("$") % 2 or title[:cut].count("`") % 2):
+        cut -= 1
+    return title[:cut].rstrip() + " ..."
 
 
-def solution_trains(solution_nb):
-    """{exercise number: True if its solution code reads QUICK (it trains a model)} from a solution notebook."""
-    trains, current = {}, None
+def cell_seconds(cell):
+    """How long a code cell ran in the committed execution (nbconvert's timestamps), or None."""
+    times = cell.get("metadata", {}).get("execution", {})
+    start, end = times.get("iopub.execute_input"), times.get("shell.execute_reply")
+    if not (start and end):
+        return None
+    return (datetime.fromisoformat(end.replace("Z", "+00:00")) -
+            datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def run_time(cells):
+    """(seconds the code cells ran, date of the run), or (None, None) if a code cell has no timestamps."""
+    code = [c for c in cells if c["cell_type"] == "code"]
+    seconds = [cell_seconds(c) for c in code]
+    if not code or None in seconds:
+        return None, None
+    return sum(seconds), code[0]["metadata"]["execution"]["iopub.execute_input"][:10]
+
+
+def duration(seconds):
+    seconds = round(seconds)
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+def solution_cells(solution_nb):
+    """{exercise number: the cells of its solution}: the cells after its "**Exercise N.**" text."""
+    cells, current = {}, None
     for cell in solution_nb["cells"]:
-        text = kit.source_text(cell)
-        number = re.match(r"\s*(?:#+\s*)?(?:Exercise|练习)?\s*(\d+)[.:：]", text)
+        number = re.match(r"\W*(?:Exercise|练习)\s*(\d+)", kit.source_text(cell))
         if cell["cell_type"] == "markdown" and number:
-            current = int(number.group(1))
-            trains.setdefault(current, False)
-        elif cell["cell_type"] == "code" and current is not None and "QUICK" in text:
-            trains[current] = True
-    return trains
+            current = cells.setdefault(int(number.group(1)), [])
+        elif cell["cell_type"] == "markdown" and heading(cell, 2):
+            current = None
+        elif current is not None:
+            current.append(cell)
+    return cells
 
 
+FRAME = {"en": {"Recap", "Exercises", "Further reading"}, "zh": {"小结", "练习", "延伸阅读"}}
+CLASS_SECONDS = 120  # a solution that runs within two minutes fits in a class
 LABELS = {
-    "en": {"class": "in class: its solution trains nothing", "home": "homework: its solution trains a model",
-           "none": "no worked solution yet", "unmeasured": "**to be measured**",
-           "tokens": "words", "rate": 200},
-    "zh": {"class": "适合课堂：解答不训练模型", "home": "适合课后：解答要训练模型",
-           "none": "暂无解答", "unmeasured": "**待测量**", "tokens": "字", "rate": 300},
+    "en": {"class": "in class: its solution runs in {}", "home": "homework: its solution runs in {}",
+           "untimed": "its solution's run time is not recorded", "none": "no worked solution yet",
+           "unmeasured": "not recorded", "tokens": "words", "rate": 200},
+    "zh": {"class": "适合课堂：解答运行 {}", "home": "适合课后：解答运行 {}",
+           "untimed": "解答的运行时间没有记录", "none": "暂无解答",
+           "unmeasured": "没有记录", "tokens": "字", "rate": 300},
 }
 
 
-def notebook_rows(edition, timings):
+def notebook_rows(edition):
     """Markdown table rows: notebook, what its main line covers, prose size and reading time, run times."""
     lab, rows = LABELS[edition], []
     for path in sorted(NOTEBOOK_DIRS[edition].glob("*.ipynb")):
         nb = kit.read_notebook(path)
         title = next(h for c in nb["cells"] if (h := heading(c, 1)))
-        sections = [h for c in main_line_cells(nb) if (h := heading(c, 2))]
+        sections = [h for c in main_line_cells(nb) if (h := heading(c, 2)) and h not in FRAME[edition]]
         size = prose_size(nb, edition)
-        times = timings.get(path.stem, {})
-        run = [times.get(k) or lab["unmeasured"] for k in ("main_line", "full")]
+        (main, day), (full, _) = run_time(main_line_cells(nb)), run_time(nb["cells"])
+        run = [duration(t) if t is not None else lab["unmeasured"] for t in (main, full)]
         rows.append(f"| [{title}]({path.name}) | {'; '.join(sections)} | {size} {lab['tokens']}, "
-                    f"~{round(size / lab['rate'])} min | {run[0]} | {run[1]} |")
+                    f"~{round(size / lab['rate'])} min | {run[0]} | {run[1]} | {day or lab['unmeasured']} |")
     return rows
 
 
+def exercise_fit(cells, lab):
+    seconds, _ = run_time(cells)
+    if seconds is None:
+        return lab["untimed"]
+    return lab["class" if seconds <= CLASS_SECONDS else "home"].format(duration(seconds))
+
+
 def exercise_rows(edition):
-    """Markdown table rows: notebook, exercise, whether it fits a class (from its solution notebook)."""
+    """Markdown table rows: notebook, exercise, whether it fits a class (from its solution's run time)."""
     lab, rows = LABELS[edition], []
     for path in sorted(NOTEBOOK_DIRS[edition].glob("*.ipynb")):
         solution = SOLUTION_DIRS[edition] / path.name
-        trains = solution_trains(kit.read_notebook(solution)) if solution.exists() else {}
+        solved = solution_cells(kit.read_notebook(solution)) if solution.exists() else {}
         for number, text in exercises(kit.read_notebook(path), edition):
-            fit = lab["none"] if number not in trains else lab["home" if trains[number] else "class"]
-            rows.append(f"| {path.stem[:2]} | {number}. {exercise_title(text)} | {fit} |")
+            fit = exercise_fit(solved[number], lab) if number in solved else lab["none"]
+            title = exercise_title(text).replace("\\|", "\\Vert ")  # a table cell would read \| as |
+            rows.append(f"| {path.stem[:2]} | {number}. {title} | {fit} |")
     return rows
 
 
 def teacher_page(edition):
     """site/pages/<edition>/teacher.md with its generated tables filled in."""
-    timings = json.loads((SITE / "timings.json").read_text(encoding="utf-8"))
     page = (SITE / "pages" / edition / "teacher.md").read_text(encoding="utf-8")
-    page = page.replace("<!-- NOTEBOOK ROWS -->", "\n".join(notebook_rows(edition, timings)))
-    page = page.replace("<!-- MEASURED ON -->", timings.get("measured_on") or LABELS[edition]["unmeasured"])
+    page = page.replace("<!-- NOTEBOOK ROWS -->", "\n".join(notebook_rows(edition)))
     return page.replace("<!-- EXERCISE ROWS -->", "\n".join(exercise_rows(edition)))
 
 
@@ -251,6 +291,8 @@ def build(out, kit_dir, work):
         stage(edition, work / "src" / edition, Path(kit_dir))
         sphinx(edition, work / "src" / edition, out / edition, work / "doctrees" / edition)
         copy_mathjax(out / edition / "_static" / "mathjax")
+        for repo_path, page in site_pages(edition).items():  # downloads are the committed notebooks, links as they are
+            shutil.copy2(ROOT / repo_path, out / edition / "_sources" / page)
     shutil.copy2(SITE / "root" / "index.html", out / "index.html")
     if (SITE / "demo").is_dir():
         shutil.copytree(SITE / "demo", out / "demo")
