@@ -20,16 +20,15 @@ import torch
 from .batching import make_loader
 from .checkpoints import check_output_path, load_checkpoint, save_checkpoint
 from .config import (CHECKPOINT_NAME, CORES, FINAL_MODEL, FINAL_RECIPE, MAX_HIDDEN_SIZE, MERGED_SEEDS, READOUTS,
-                     SPLIT_SEED, ModelConfig, Recipe)
-from .data import Example, Split, class_prior, load_split
+                     SPLIT_SEED, ModelConfig)
+from .data import Example, class_prior, load_split
 from .inference import encode_name, predict_many
-from .metrics import evaluate, predict_log_probs
+from .metrics import evaluate, predict_log_probs, prior_loss
 from .rnn import NameClassifier
-from .training import History, fit
+from .training import History, train_final_model
 from .plumbing.cli import OneLineParser, float_in, int_in
 from .plumbing.download import DataError, download_names
 from .plumbing.paths import checkout_root, data_dir, models_dir
-from .seeding import set_seed
 
 CHUNK = 4096  # names predicted per batch when they come from a file or stdin
 
@@ -43,14 +42,18 @@ def train(args: argparse.Namespace) -> None:
     config = ModelConfig(hidden_size=args.hidden_size, core=args.core, readout=args.readout, dropout=args.dropout)
     recipe = dataclasses.replace(FINAL_RECIPE, epochs=args.epochs, lr=args.lr)
     split = load_split()
-    models = []
-    for seed in range(args.seeds):
-        model, history = train_one(config, recipe, split, seed)
+
+    def report(seed: int, model: NameClassifier, history: History) -> None:
         print(f"seed {seed}: best epoch {history.best_epoch}; test {evaluate(model, split.test)}")
-        models.append(model)
-    model = NameClassifier.merge(models) if len(models) > 1 else models[0]
+
+    try:
+        model = train_final_model(split, range(args.seeds), config, recipe, progress=sys.stderr.isatty(),
+                                  on_seed=report)
+    except FloatingPointError:
+        raise ValueError(f"the training diverged (the loss became NaN or infinite): lower --lr "
+                         f"(now {recipe.lr:g}); nothing was saved") from None
     scores = evaluate(model, split.test)
-    print(f"final model ({len(models)} seed{'s' * (len(models) > 1)}): test {scores}")
+    print(f"final model ({args.seeds} seed{'s' * (args.seeds > 1)}): test {scores}")
     prior = class_prior(split.train)
     val_loss = refuse_if_no_better_than_chance(model, split.val, prior, args.force)
     path = save_checkpoint(model, args.model, class_prior=prior, recipe=dataclasses.asdict(recipe),
@@ -59,25 +62,13 @@ def train(args: argparse.Namespace) -> None:
     print(f"saved {path}")
 
 
-def train_one(config: ModelConfig, recipe: Recipe, split: Split, seed: int) -> tuple[NameClassifier, History]:
-    """One model trained from `seed`; ValueError if the training diverges."""
-    generator = set_seed(seed)
-    model = NameClassifier(config)
-    try:
-        history = fit(model, split.train, split.val, recipe, generator=generator, progress=sys.stderr.isatty())
-    except FloatingPointError:
-        raise ValueError(f"the training diverged (the loss became NaN or infinite): lower --lr "
-                         f"(now {recipe.lr:g}); nothing was saved") from None
-    return model, history
-
-
 def refuse_if_no_better_than_chance(model: NameClassifier, val: list[Example], prior: torch.Tensor,
                                     force: bool) -> float:
     """Validation loss of `model`; ValueError (nothing saved) unless it beats the loss of answering the
     training mix `prior` for every name (a guess that ignores the name), or `force`."""
     log_probs, targets = predict_log_probs(model, make_loader(val))
     loss = torch.nn.functional.nll_loss(log_probs, targets).item()
-    chance = -prior.log()[targets].mean().item()
+    chance = prior_loss(prior, val)
     if not loss < chance and not force:
         raise ValueError(f"the new model is no better than chance: its validation loss {loss:.3f} is not below "
                          f"{chance:.3f}, the loss of answering the training mix of languages for every name; "

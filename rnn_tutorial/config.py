@@ -19,7 +19,8 @@ ARTICLE_HIDDEN_SIZE, ARTICLE_LR, ARTICLE_ITERS = 128, 0.005, 100_000  # the arti
 
 SPLIT_SEED = 0  # the one train/val/test split every notebook, test and command uses
 MERGED_SEEDS = 3  # the final model merges this many seeds (notebook 3's appendix)
-CHECKPOINT_NAME = "name_classifier.pt"  # the saved final model, in the command line's models folder
+CHECKPOINT_NAME = "name_classifier.pt"  # the final model, written only by the command line in its models folder
+NOTEBOOK_CHECKPOINT = "notebook3.pt"  # notebook 3's single simple model, in models/ (the web demo exports it)
 
 
 @dataclass(frozen=True)
@@ -73,5 +74,6 @@ class Recipe:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
 
 
-FINAL_MODEL = ModelConfig()  # hidden 128, our hand-written RNN, max readout
-FINAL_RECIPE = Recipe()  # 20 epochs of Adam at 3e-3 with a cosine schedule, length buckets of 64
+SIMPLE_MODEL = ModelConfig()  # notebook 3's main line (and the web demo): hidden 128, our hand-written RNN, max readout
+SIMPLE_RECIPE = Recipe()  # 20 epochs of Adam at 3e-3 with a cosine schedule, length buckets of 64
+FINAL_MODEL, FINAL_RECIPE = SIMPLE_MODEL, SIMPLE_RECIPE  # the command line's model: MERGED_SEEDS of them, merged

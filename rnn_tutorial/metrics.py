@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .batching import make_loader
-from .data import LANGUAGES, Example, class_prior
+from .data import LANGUAGES, Example, class_prior, targets_of
 
 
 def accuracy(scores: torch.Tensor, targets: torch.Tensor) -> float:
@@ -72,6 +72,12 @@ def evaluate(model: nn.Module, examples: list[Example], labels: tuple[str, ...] 
 def majority_baseline(train: list[Example], test: list[Example], n_labels: int = len(LANGUAGES)) -> torch.Tensor:
     """Scores (n_test, n_labels) that always rank languages by their share of `train`."""
     return class_prior(train, n_labels).log().expand(len(test), n_labels)
+
+
+def prior_loss(prior: torch.Tensor, examples: list[Example]) -> float:
+    """Mean NLL of answering the shares `prior` (n_labels,) for every name of `examples`: the loss of a
+    guess that ignores the name, which a trained model's loss must beat."""
+    return -prior.log()[targets_of(examples)].mean().item()
 
 
 def lookup_baseline(train: list[Example], test: list[Example], n_labels: int = len(LANGUAGES)) -> torch.Tensor:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -15,10 +15,17 @@ from torch import nn
 from tqdm import tqdm  # the terminal bar (tqdm.auto would warn on stderr in a Jupyter without ipywidgets)
 
 from .batching import make_loader, train_loader
-from .config import ARTICLE_ITERS, ARTICLE_LR, FINAL_RECIPE, Recipe
-from .data import LANGUAGES, Example, line_to_tensor
+from .config import ARTICLE_ITERS, ARTICLE_LR, FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig, Recipe
+from .data import LANGUAGES, Example, Split, line_to_tensor
 from .metrics import predict_log_probs
-from .rnn import RNNDemo
+from .rnn import NameClassifier, RNNDemo
+from .seeding import set_seed
+
+
+def stop_if_diverged(loss: torch.Tensor) -> None:
+    """The rule of every training loop: a NaN or infinite loss stops it before the update that would spread it."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"the loss became {loss.item()}: lower the learning rate (or clip the gradient)")
 
 
 # ---- the article's loop: one name at a time, manual SGD ----------------------------------
@@ -35,6 +42,7 @@ def article_step(model: RNNDemo, line_tensor: torch.Tensor, label: torch.Tensor,
     # forward: read every letter, keep the output after the last one
     output = model.classify(line_tensor)
     loss = nn.functional.nll_loss(output, label)
+    stop_if_diverged(loss)
     # backward
     model.zero_grad()
     loss.backward()
@@ -94,8 +102,7 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer,
     for x, lengths, y in loader:
         # forward
         loss = nn.functional.nll_loss(model(x, lengths), y)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()}: lower the learning rate or set clip")
+        stop_if_diverged(loss)
         # backward
         optimizer.zero_grad()
         loss.backward()
@@ -149,3 +156,21 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Reci
             break
     model.load_state_dict(best_state)
     return history
+
+
+# ---- the final model ------------------------------------------------------------------------
+
+def train_final_model(split: Split, seeds: Iterable[int] = range(MERGED_SEEDS), config: ModelConfig = FINAL_MODEL,
+                      recipe: Recipe = FINAL_RECIPE, progress: bool = False,
+                      on_seed: Callable[[int, NameClassifier, History], None] | None = None) -> NameClassifier:
+    """One model per seed, each `fit` on split.train with split.val for stopping, merged into one when there
+    are several (`NameClassifier.merge`). `on_seed(seed, model, history)` sees each model as it is done."""
+    models = []
+    for seed in seeds:
+        generator = set_seed(seed)
+        model = NameClassifier(config)
+        history = fit(model, split.train, split.val, recipe, generator=generator, progress=progress)
+        if on_seed is not None:
+            on_seed(seed, model, history)
+        models.append(model)
+    return NameClassifier.merge(models) if len(models) > 1 else models[0]

@@ -214,7 +214,7 @@ def test_a_diverging_training_is_one_line(tmp_path, monkeypatch):
     def diverge(*args, **kwargs):
         raise FloatingPointError("loss became nan: lower the learning rate or set clip")
 
-    monkeypatch.setattr(cli, "fit", diverge)
+    monkeypatch.setattr(cli, "train_final_model", diverge)
     with pytest.raises(SystemExit, match="diverged .* lower --lr") as excinfo:
         main(["train", "--model", str(tmp_path / "m.pt"), "--seeds", "1"])
     assert "clip" not in str(excinfo.value.code) and not (tmp_path / "m.pt").exists()

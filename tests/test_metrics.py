@@ -1,15 +1,19 @@
 """Scores on a held-out split and the baselines: `score`, `evaluate`, `accuracy`, majority and lookup."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
+from torch import nn
 from sklearn.metrics import accuracy_score
 
 from rnn_tutorial.batching import make_loader
 from rnn_tutorial.config import ModelConfig
 from rnn_tutorial.data import LANGUAGES, class_prior, targets_of
-from rnn_tutorial.metrics import accuracy, evaluate, lookup_baseline, majority_baseline, predict_log_probs, score
+from rnn_tutorial.metrics import (accuracy, evaluate, lookup_baseline, majority_baseline, predict_log_probs, prior_loss,
+                                  score)
 from rnn_tutorial.rnn import NameClassifier
 
 
@@ -67,3 +71,11 @@ def test_lookup_baseline_exposes_a_leaky_split(split):
     honest = score(lookup_baseline(split.train, split.test), targets_of(split.test)).accuracy
     majority = score(majority_baseline(split.train, split.test), targets_of(split.test)).accuracy
     assert leaky > 0.9 and honest == pytest.approx(majority)
+
+
+def test_the_prior_loss_is_the_loss_of_the_majority_baseline(split):
+    loss = prior_loss(class_prior(split.train), split.val)
+    baseline = majority_baseline(split.train, split.val)  # log of the training shares, for every name
+    assert loss == pytest.approx(nn.functional.nll_loss(baseline, targets_of(split.val)).item(), rel=1e-6)
+    assert prior_loss(torch.full((len(LANGUAGES),), 1 / len(LANGUAGES)), split.val) == pytest.approx(
+        math.log(len(LANGUAGES)), rel=1e-6)  # a uniform guess costs log 18 on any names

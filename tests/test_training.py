@@ -1,6 +1,7 @@
 """The article's loop and batched training: each test guards one behaviour the notebooks rely on."""
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 
@@ -14,7 +15,7 @@ from rnn_tutorial.data import LANGUAGES, N_LETTERS, line_to_tensor
 from rnn_tutorial.metrics import predict_log_probs
 from rnn_tutorial.rnn import NameClassifier, RNNDemo
 from rnn_tutorial.training import (article_log_probs, article_step, fit, random_training_example, train_article,
-                                   train_epoch)
+                                   train_epoch, train_final_model)
 from rnn_tutorial.seeding import set_seed
 
 
@@ -112,3 +113,29 @@ def test_fit_with_cosine_schedule_ends_near_zero_lr(split, monkeypatch):
     per_epoch = seen[::2]  # two batches per epoch
     assert per_epoch[0] == pytest.approx(1e-2)
     assert per_epoch == sorted(per_epoch, reverse=True) and per_epoch[-1] < 0.2e-2
+
+
+def test_the_final_model_merges_one_model_per_seed(split):
+    small = dataclasses.replace(split, train=split.train[::20], val=split.val[::8])
+    config, recipe = ModelConfig(8), Recipe(epochs=1, buckets=False)
+    seen = []
+    merged = train_final_model(small, seeds=[3, 4], config=config, recipe=recipe,
+                               on_seed=lambda seed, model, history: seen.append((seed, model)))
+    assert [seed for seed, _ in seen] == [3, 4] and merged.config.hidden_size == 16
+    alone = train_final_model(small, seeds=[4], config=config, recipe=recipe)  # the same seed, trained again
+    assert torch.equal(alone.h2o.weight, seen[1][1].h2o.weight)  # each seed's model depends on its seed only
+    x, lengths, _ = next(iter(make_loader(small.val, 64)))
+    with torch.no_grad():
+        logits = [model.h2o(model.encode(x, lengths)) for _, model in seen]
+        assert torch.allclose(merged.h2o(merged.encode(x, lengths)), sum(logits) / 2, atol=1e-5)
+
+
+def test_a_nan_loss_stops_the_articles_loop_too():
+    set_seed(0)
+    model = RNNDemo(N_LETTERS, 8, len(LANGUAGES))
+    with torch.no_grad():
+        model.i2o.bias.fill_(float("nan"))
+    before = model.i2h.weight.clone()
+    with pytest.raises(FloatingPointError, match="learning rate"):
+        article_step(model, line_to_tensor("Li"), torch.tensor([0]))
+    assert torch.equal(model.i2h.weight, before)  # stopped before the update
