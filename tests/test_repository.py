@@ -123,11 +123,11 @@ def test_a_checkout_keeps_data_and_models_in_the_checkout():
     assert f"data: {REPO / 'data'}" in where and f"trained model: {REPO / 'models'}" in where
 
 
-ARTICLE_SECTIONS = ("为什么需要 RNN", "RNN 理解及其简单实现", "用 RNN 完成文本分类任务", "RNN 存在的问题")
+# the article's own headings of its four sections (its table of contents writes the third "用 RNN 完成文本分类任务")
+ARTICLE_HEADINGS = ("为什么需要 RNN？", "RNN 理解及其简单实现", "RNN 完成文本分类任务", "RNN 存在的问题")
 
 
 @pytest.mark.parametrize("number, path", list(enumerate(NOTEBOOKS, start=1)), ids=lambda p: getattr(p, "stem", ""))
-def test_each_notebook_opens_by_naming_the_article_and_its_section(number, path):
+def test_each_notebook_opens_by_naming_its_section_of_the_article(number, path):
     first = "".join(json.loads(path.read_text(encoding="utf-8"))["cells"][0]["source"])
-    assert all(title in first for title in ARTICLE_SECTIONS)
-    assert f"This notebook follows its section {number}, {ARTICLE_SECTIONS[number - 1]}." in first
+    assert f"section {number}" in first and ARTICLE_HEADINGS[number - 1] in first
