@@ -20,6 +20,8 @@ UI = {
         "editions": "Both editions",
         "download": "Download this notebook (.ipynb)",
         "demo": "Live demo: classify a surname",
+        "author": "The rnn-tutorial authors",
+        "copyright": "2026, the rnn-tutorial authors. Code: MIT licence; prose and figures: CC BY 4.0",
     },
     "zh": {
         "project": "用 PyTorch 理解 RNN：可运行的 notebook",
@@ -28,12 +30,14 @@ UI = {
         "editions": "选择语言",
         "download": "下载本 notebook（.ipynb）",
         "demo": "在线演示：输入姓氏，判断语言",
+        "author": "rnn-tutorial 的作者们",
+        "copyright": "2026，rnn-tutorial 的作者们。代码：MIT 许可证；文字和图：CC BY 4.0",
     },
 }[SITE_LANG]
 
 project = UI["project"]
-author = "The rnn-tutorial authors"
-copyright = "2026, The rnn-tutorial authors: code MIT, prose and figures CC BY 4.0"
+author = UI["author"]
+copyright = UI["copyright"]
 language = "en" if SITE_LANG == "en" else "zh_CN"
 
 extensions = ["myst_nb", "sphinx_copybutton"]

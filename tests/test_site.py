@@ -127,6 +127,18 @@ def test_pages_say_their_language_and_link_the_other_edition(edition):
         assert f"{depth}../{other}/{page}" in html.links, f"{edition}/{page} does not link {other}/{page}"
 
 
+ENGLISH_INTERFACE = ["Search...", "Toggle primary sidebar", "Toggle secondary sidebar", "System Settings",
+                     "Color mode", "Copyright", "Download this notebook", "Both editions", "Live demo"]
+
+
+def test_chinese_pages_have_a_chinese_interface():
+    for page in html_pages("zh"):
+        html = (SITE / "zh" / page).read_text(encoding="utf-8")
+        left = [text for text in ENGLISH_INTERFACE if text in html]
+        assert not left, f"zh/{page}: {left}"
+    assert "下载本 notebook" in (SITE / "zh" / "01_why_rnn.html").read_text(encoding="utf-8")
+
+
 def all_html():
     """Every HTML page of the site (not the theme's template fragments that Sphinx copies into _static)."""
     return sorted(p for p in SITE.rglob("*.html") if "_static" not in p.relative_to(SITE).parts)

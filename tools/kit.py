@@ -120,8 +120,9 @@ main-line/  the same notebooks with only the main line: every "Going deeper" cel
 exercises/  the exercise notebooks for students: the solution code replaced by "# YOUR CODE HERE"
 solutions/  the worked solutions, executed (set QUICK = True in their first code cell for a short run)
 
-The notebooks import the small package rnn_tutorial from the repository: run them from a clone with its
-environment installed (see the repository's README).
+The notebooks import the small package rnn_tutorial: run them in a clone of the repository with its
+environment installed (see its README). Their links to the README's errata and to the solutions are relative
+to the repository's notebooks/ folder: they work from there.
 Licence: code under the MIT licence (LICENSE); prose and figures under CC BY 4.0
 (https://creativecommons.org/licenses/by/4.0/): reuse them with attribution.
 """,
@@ -132,7 +133,8 @@ main-line/  同样的 notebook，只保留主线：删去了所有“深入”�
 exercises/  给学生的练习 notebook：解答代码换成了 "# 在这里写你的代码"
 solutions/  练习的完整解答，已执行（把第一个代码格中的 QUICK 设为 True 可以快速运行）
 
-这些 notebook 要导入仓库中的小型软件包 rnn_tutorial：请在克隆的仓库中、装好其环境后运行（见仓库的 README.zh.md）。
+这些 notebook 要导入小型软件包 rnn_tutorial：请在克隆的仓库中、装好其环境后运行（见仓库的 README.zh.md）。
+其中指向 README 勘误表和解答的链接是相对于仓库的 notebooks/zh/ 文件夹写的：从那里打开时可用。
 许可：代码采用 MIT 许可证（LICENSE）；文字和图采用 CC BY 4.0（https://creativecommons.org/licenses/by/4.0/），注明出处即可复用。
 """,
 }

@@ -263,6 +263,28 @@ def stage(edition, src, kit_dir):
     shutil.copy2(kit_dir / f"rnn-tutorial-kit-{edition}.zip", src / f"rnn-tutorial-kit-{edition}.zip")
 
 
+# Interface text the theme writes in English whatever the language (hard-coded or missing from its
+# zh_CN catalogue), and one line its catalogue gives in Taiwanese usage: replaced on the Chinese pages.
+ZH_INTERFACE = {
+    'placeholder="Search..."': 'placeholder="搜索..."', 'aria-label="Search..."': 'aria-label="搜索..."',
+    'aria-label="Main"': 'aria-label="目录"', 'aria-label="Page"': 'aria-label="本页"',
+    'title="Toggle primary sidebar"': 'title="显示或隐藏左侧栏"',
+    'title="Toggle secondary sidebar"': 'title="显示或隐藏右侧栏"',
+    'title="Color mode"': 'title="颜色模式"', 'aria-label="Color mode"': 'aria-label="颜色模式"',
+    'title="System Settings"': 'title="跟随系统"', "</i>System Settings</button>": "</i>跟随系统</button>",
+    'title="列印成 PDF"': 'title="打印为 PDF"', "© Copyright ": "© ",
+}
+
+
+def localise_chinese(folder):
+    """Apply ZH_INTERFACE to every page of the Chinese edition."""
+    for page in folder.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        for english, chinese in ZH_INTERFACE.items():
+            html = html.replace(english, chinese)
+        page.write_text(html, encoding="utf-8")
+
+
 def copy_mathjax(dest):
     if not (MATHJAX / "tex-chtml.js").exists():
         raise SystemExit(f"MathJax not found in {MATHJAX.relative_to(ROOT)}: run `npm ci` first")
@@ -291,6 +313,8 @@ def build(out, kit_dir, work):
         stage(edition, work / "src" / edition, Path(kit_dir))
         sphinx(edition, work / "src" / edition, out / edition, work / "doctrees" / edition)
         copy_mathjax(out / edition / "_static" / "mathjax")
+        if edition == "zh":
+            localise_chinese(out / edition)
         for repo_path, page in site_pages(edition).items():  # downloads are the committed notebooks, links as they are
             shutil.copy2(ROOT / repo_path, out / edition / "_sources" / page)
     shutil.copy2(SITE / "root" / "index.html", out / "index.html")
