@@ -92,9 +92,11 @@ def run_time(cells):
     return sum(seconds), code[0]["metadata"]["execution"]["iopub.execute_input"][:10]
 
 
-def duration(seconds):
-    seconds = round(seconds)
-    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+def duration(seconds, edition="en"):
+    minutes, seconds = divmod(round(seconds), 60)
+    if edition == "zh":
+        return f"{minutes} 分 {seconds} 秒" if minutes else f"{seconds} 秒"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
 def solution_cells(solution_nb):
@@ -116,10 +118,10 @@ CLASS_SECONDS = 120  # a solution that runs within two minutes fits in a class
 LABELS = {
     "en": {"class": "in class: its solution runs in {}", "home": "homework: its solution runs in {}",
            "untimed": "its solution's run time is not recorded", "none": "no worked solution yet",
-           "unmeasured": "not recorded", "tokens": "words", "rate": 200},
+           "unmeasured": "not recorded", "size": "{} words, about {} min", "join": "; ", "rate": 200},
     "zh": {"class": "适合课堂：解答运行 {}", "home": "适合课后：解答运行 {}",
            "untimed": "解答的运行时间没有记录", "none": "暂无解答",
-           "unmeasured": "没有记录", "tokens": "字", "rate": 300},
+           "unmeasured": "没有记录", "size": "{} 字，约 {} 分钟", "join": "；", "rate": 300},
 }
 
 
@@ -132,17 +134,18 @@ def notebook_rows(edition):
         sections = [h for c in main_line_cells(nb) if (h := heading(c, 2)) and h not in FRAME[edition]]
         size = prose_size(nb, edition)
         (main, day), (full, _) = run_time(main_line_cells(nb)), run_time(nb["cells"])
-        run = [duration(t) if t is not None else lab["unmeasured"] for t in (main, full)]
-        rows.append(f"| [{title}]({path.name}) | {'; '.join(sections)} | {size} {lab['tokens']}, "
-                    f"~{round(size / lab['rate'])} min | {run[0]} | {run[1]} | {day or lab['unmeasured']} |")
+        run = [duration(t, edition) if t is not None else lab["unmeasured"] for t in (main, full)]
+        reading = lab["size"].format(size, round(size / lab["rate"]))
+        rows.append(f"| [{title}]({path.name}) | {lab['join'].join(sections)} | {reading} | {run[0]} | {run[1]} "
+                    f"| {day or lab['unmeasured']} |")
     return rows
 
 
-def exercise_fit(cells, lab):
-    seconds, _ = run_time(cells)
+def exercise_fit(cells, edition):
+    lab, (seconds, _) = LABELS[edition], run_time(cells)
     if seconds is None:
         return lab["untimed"]
-    return lab["class" if seconds <= CLASS_SECONDS else "home"].format(duration(seconds))
+    return lab["class" if seconds <= CLASS_SECONDS else "home"].format(duration(seconds, edition))
 
 
 def exercise_rows(edition):
@@ -152,7 +155,7 @@ def exercise_rows(edition):
         solution = SOLUTION_DIRS[edition] / path.name
         solved = solution_cells(kit.read_notebook(solution)) if solution.exists() else {}
         for number, text in exercises(kit.read_notebook(path), edition):
-            fit = exercise_fit(solved[number], lab) if number in solved else lab["none"]
+            fit = exercise_fit(solved[number], edition) if number in solved else lab["none"]
             title = exercise_title(text).replace("\\|", "\\Vert ")  # a table cell would read \| as |
             rows.append(f"| {path.stem[:2]} | {number}. {title} | {fit} |")
     return rows
