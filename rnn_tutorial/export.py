@@ -1,6 +1,8 @@
 """Export a hand-written-RNN checkpoint to the one JSON file the live demo runs in the browser.
 
-`python -m rnn_tutorial.export CHECKPOINT OUT.json` (the `make demo` target). The JSON holds the weights
+`python -m rnn_tutorial.export [CHECKPOINT] [-o OUT.json]` (the `make demo` target), by default from
+models/notebook3.pt (`config.NOTEBOOK_CHECKPOINT`, the single model notebook 3 saves) to site/demo/model.json,
+both relative to the checkout root. The JSON holds the weights
 (float32, little-endian, base64, row-major, with their shapes), the label order, the alphabet, the training
 prior, the checkpoint it came from (file name, SHA-256, hyperparameters, info), and Python's own clean-up
 data so that the page reads a name exactly as `data.letter_indices` does:
@@ -13,7 +15,7 @@ data so that the page reads a name exactly as `data.letter_indices` does:
 - the length cap and the characters trimmed at the ends.
 
 The page's JavaScript uses these tables and nothing of its own Unicode data. PyTorch remains the only
-definition of the model: tests/test_demo.py loads this JSON back into `NameClassifier`.
+definition of the model: tests/test_demo.py loads this JSON back into `SequenceClassifier`.
 """
 from __future__ import annotations
 
@@ -32,16 +34,18 @@ import numpy as np
 import torch
 
 from .checkpoints import load_checkpoint
-from .config import ModelConfig
+from .config import NOTEBOOK_CHECKPOINT, ModelConfig
 from .data import ALPHABET, fold_to_ascii
 from .inference import MAX_NAME_LENGTH
-from .rnn import NameClassifier
+from .rnn import SequenceClassifier
 
 FORMAT = 1  # bump when the JSON's layout changes; the page refuses another
-WEIGHTS = {  # JSON name -> state_dict key of a hand-core NameClassifier
+WEIGHTS = {  # JSON name -> state_dict key of a hand-core SequenceClassifier
     "W_xh": "core.cell.W_xh", "W_hh": "core.cell.W_hh", "b_h": "core.cell.b_h",
     "W_out": "h2o.weight", "b_out": "h2o.bias",
 }
+DEFAULT_CHECKPOINT = Path("models") / NOTEBOOK_CHECKPOINT
+DEFAULT_OUT = Path("site") / "demo" / "model.json"
 STRIPPED = " ,;"  # what `data.normalize_name` trims at both ends
 LAST_CODE_POINT = 0x10FFFF
 
@@ -69,7 +73,7 @@ def fold_table() -> dict[str, str]:
             continue
         if folded == "" or any(x in ALPHABET or x.isspace() or x == "-" for x in folded):
             table[str(ord(c))] = folded
-        elif c in ALPHABET or c.isspace() or c == "-":  # never happens in Unicode 14; kept exact if it did
+        elif c in ALPHABET or c.isspace() or c == "-":  # no such character in Python 3.11's Unicode 14.0
             table[str(ord(c))] = folded
     return table
 
@@ -93,7 +97,7 @@ def demo_json(checkpoint_path: str | Path) -> dict:
     state = model.state_dict()
     return {
         "format": FORMAT,
-        "model": "NameClassifier (hand-written RNN) of rnn_tutorial",
+        "model": "rnn_tutorial.rnn.SequenceClassifier with the hand-written RNN core",
         "checkpoint": {
             "file": path.name,
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
@@ -116,9 +120,9 @@ def demo_json(checkpoint_path: str | Path) -> dict:
     }
 
 
-def model_from_json(data: dict, dtype: torch.dtype = torch.float32) -> NameClassifier:
-    """The package's `NameClassifier` with the weights of a demo JSON (in `dtype`), in eval mode."""
-    model = NameClassifier(ModelConfig(**data["checkpoint"]["config"]), tuple(data["labels"]))
+def model_from_json(data: dict, dtype: torch.dtype = torch.float32) -> SequenceClassifier:
+    """The package's `SequenceClassifier` with the weights of a demo JSON (in `dtype`), in eval mode."""
+    model = SequenceClassifier(ModelConfig(**data["checkpoint"]["config"]), tuple(data["labels"]))
     state = {}
     for name, key in WEIGHTS.items():
         entry = data["weights"][name]
@@ -141,11 +145,15 @@ def write_demo_json(checkpoint_path: str | Path, out: str | Path) -> Path:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m rnn_tutorial.export",
                                      description="Export a hand-written-RNN checkpoint to the live demo's JSON.")
-    parser.add_argument("checkpoint", help="the checkpoint file (notebook 3's single model)")
-    parser.add_argument("out", help="the JSON file to write, e.g. site/demo/model.json")
+    parser.add_argument("checkpoint", nargs="?", default=DEFAULT_CHECKPOINT,
+                        help=f"a hand-written-RNN checkpoint (default: {DEFAULT_CHECKPOINT}, notebook 3's model)")
+    parser.add_argument("-o", "--out", default=DEFAULT_OUT, help=f"the JSON file to write (default: {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     try:
         out = write_demo_json(args.checkpoint, args.out)
+    except FileNotFoundError:
+        sys.exit(f"{parser.prog}: there is no {args.checkpoint}: execute notebook 3 first (it saves its model "
+                 f"to models/{NOTEBOOK_CHECKPOINT}), or name another checkpoint")
     except (OSError, ValueError) as e:
         sys.exit(f"{parser.prog}: {e}")
     print(f"wrote {out} ({out.stat().st_size:,} bytes)")

@@ -20,7 +20,7 @@ from rnn_tutorial.config import ModelConfig
 from rnn_tutorial.data import ALPHABET, LANGUAGES, read_lines
 from rnn_tutorial.export import WEIGHTS, demo_json, model_from_json, write_demo_json
 from rnn_tutorial.inference import MAX_NAME_LENGTH, adjust_logits, encode_name, predict
-from rnn_tutorial.rnn import NameClassifier
+from rnn_tutorial.rnn import SequenceClassifier
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_JSON = ROOT / "site" / "demo" / "model.json"
@@ -74,7 +74,7 @@ def test_committed_json_is_the_export_of_its_checkpoint_when_that_file_is_here(e
 
 def test_export_round_trips_the_checkpoint_exactly(tmp_path):
     torch.manual_seed(1)
-    model = NameClassifier(ModelConfig(hidden_size=16))
+    model = SequenceClassifier(ModelConfig(hidden_size=16))
     prior = torch.full((len(LANGUAGES),), 1 / len(LANGUAGES))
     path = save_checkpoint(model, tmp_path / "small.pt", class_prior=prior, note="test")
     out = write_demo_json(path, tmp_path / "small.json")
@@ -87,18 +87,18 @@ def test_export_round_trips_the_checkpoint_exactly(tmp_path):
 
 
 def test_export_refuses_a_model_the_page_cannot_run(tmp_path):
-    gru = save_checkpoint(NameClassifier(ModelConfig(hidden_size=8, core="gru")), tmp_path / "gru.pt",
+    gru = save_checkpoint(SequenceClassifier(ModelConfig(hidden_size=8, core="gru")), tmp_path / "gru.pt",
                           class_prior=torch.full((len(LANGUAGES),), 1 / len(LANGUAGES)))
     with pytest.raises(ValueError, match="hand-written"):
         demo_json(gru)
-    no_prior = save_checkpoint(NameClassifier(ModelConfig(hidden_size=8)), tmp_path / "old.pt")
+    no_prior = save_checkpoint(SequenceClassifier(ModelConfig(hidden_size=8)), tmp_path / "old.pt")
     with pytest.raises(ValueError, match="prior"):
         demo_json(no_prior)
 
 
 # ---- the forward pass -------------------------------------------------------------------------
 
-def pytorch_prefix_probs(model: NameClassifier, indices: list[list[int]], prior: torch.Tensor,
+def pytorch_prefix_probs(model: SequenceClassifier, indices: list[list[int]], prior: torch.Tensor,
                          tau: float) -> list[torch.Tensor]:
     """For each name, (letters, labels) probabilities of every prefix read as a whole name, as `predict`
     computes them (log-probs, then `adjust_logits` unless tau is 0), all prefixes in one padded batch."""

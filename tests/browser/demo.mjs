@@ -3,7 +3,7 @@
 //   node tests/browser/demo.mjs [SITE_DIR]   (default: build/site if it holds the demo, else site/, the sources)
 // Expected answers come from Python ($PYTHON, else .venv/bin/python): `predict` on the checkpoint model.json
 // came from when that file is in models/ with the same SHA-256, else on model.json's weights loaded back into
-// the package's NameClassifier. DEMO_SCREENSHOT=path.png saves the English page after typing "Kowalski".
+// the package's SequenceClassifier. DEMO_SCREENSHOT=path.png saves the English page after typing "Kowalski".
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
