@@ -53,13 +53,13 @@ def peak_rss_mb() -> float:
 
 
 def benchmark_model(core: str):
-    """`NameClassifier` as the benchmark has always measured it (results.md): the final model's hidden size
+    """`SequenceClassifier` as the benchmark has always measured it (results.md): the final model's hidden size
     with the `core` asked for, but the readout of the last state (the old default), not the final "max"."""
     import dataclasses
 
     from rnn_tutorial.config import FINAL_MODEL
-    from rnn_tutorial.rnn import NameClassifier
-    return NameClassifier(dataclasses.replace(FINAL_MODEL, core=core, readout="last"))
+    from rnn_tutorial.rnn import SequenceClassifier
+    return SequenceClassifier(dataclasses.replace(FINAL_MODEL, core=core, readout="last"))
 
 
 def article(seed: int, iters: int) -> dict:

@@ -184,7 +184,7 @@ def inference_table(s: dict) -> list[str]:
 
     def rates(mode: str) -> tuple[str, str]:
         return f"{inf[mode + '_wall']:,.0f}", f"{inf[mode + '_cpu']:,.0f}"
-    return ["", "## Inference (hand-written `NameClassifier`, from strings to top-3)", "",
+    return ["", "## Inference (hand-written `SequenceClassifier`, from strings to top-3)", "",
             "| mode | names per second, wall | names per second, CPU | peak RSS MB |", "|---|---|---|---|",
             row("one at a time (`inference.predict` per name)", *rates("one"), f"{rss(inf['rss'])}, all three modes"),
             row("`predict_many`, the whole test split as one padded batch", *rates("batched"), ""),

@@ -2,7 +2,7 @@
 
 A reading path (each module opens by naming the notebook section that teaches it):
 
-- Notebook 1, why an RNN: `toy` (the marker task), then the classifier at the end of `rnn`.
+- Notebook 1, why an RNN: `marker_task` (the marker task, the MLP), then the classifier at the end of `rnn`.
 - Notebook 2, the RNN cell: `rnn` from the top: `RNNCell` (the formula), `unroll` (the loop over steps),
   `RNN` (the sequence model), `RNNDemo` (the article's model).
 - Notebook 3, classifying names: `data` (names to letter indices, the split), `batching` (padded batches),

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import torch
 
-from .batching import make_loader
+from .batching import eval_loader
 from .checkpoints import check_output_path, load_checkpoint, save_checkpoint
 from .config import (CHECKPOINT_NAME, CORES, FINAL_MODEL, FINAL_RECIPE, MAX_HIDDEN_SIZE, MERGED_SEEDS, READOUTS,
                      SPLIT_SEED, ModelConfig)
 from .data import Example, class_prior, load_split
-from .inference import encode_name, predict_many
-from .metrics import evaluate, predict_log_probs, prior_loss
-from .rnn import NameClassifier
+from .inference import encode_names, predict_encoded
+from .metrics import evaluate, log_probs_and_targets, prior_loss
+from .rnn import SequenceClassifier
 from .training import History, train_final_model
 from .plumbing.cli import OneLineParser, float_in, int_in
 from .plumbing.download import DataError, download_names
@@ -43,7 +43,7 @@ def train(args: argparse.Namespace) -> None:
     recipe = dataclasses.replace(FINAL_RECIPE, epochs=args.epochs, lr=args.lr)
     split = load_split()
 
-    def report(seed: int, model: NameClassifier, history: History) -> None:
+    def report(seed: int, model: SequenceClassifier, history: History) -> None:
         print(f"seed {seed}: best epoch {history.best_epoch}; test {evaluate(model, split.test)}")
 
     try:
@@ -62,11 +62,11 @@ def train(args: argparse.Namespace) -> None:
     print(f"saved {path}")
 
 
-def refuse_if_no_better_than_chance(model: NameClassifier, val: list[Example], prior: torch.Tensor,
+def refuse_if_no_better_than_chance(model: SequenceClassifier, val: list[Example], prior: torch.Tensor,
                                     force: bool) -> float:
     """Validation loss of `model`; ValueError (nothing saved) unless it beats the loss of answering the
     training mix `prior` for every name (a guess that ignores the name), or `force`."""
-    log_probs, targets = predict_log_probs(model, make_loader(val))
+    log_probs, targets = log_probs_and_targets(model, eval_loader(val))
     loss = torch.nn.functional.nll_loss(log_probs, targets).item()
     chance = prior_loss(prior, val)
     if not loss < chance and not force:
@@ -84,32 +84,27 @@ def predict_names(args: argparse.Namespace) -> None:
         checkpoint = load_checkpoint(args.model)
     except FileNotFoundError:
         raise ValueError(f"no model at {args.model}: run `python -m rnn_tutorial train` first") from None
-    tau = 1.0 if args.prior == "uniform" else args.tau
+    tau = 1.0 if args.prior == "uniform" else 0.0  # logit adjustment: 1 removes the training mix
     if tau != 0 and checkpoint.class_prior is None:
         raise ValueError(f"{args.model} was saved without its training prior (by an older version): "
-                         "retrain it to use --prior uniform or --tau")
+                         "retrain it to use --prior uniform")
     failed = 0
     if args.format == "tsv":
         print("name\trank\tlanguage\tprobability")
     typing = "-" in (args.file, *args.names) and sys.stdin.isatty()  # answer each typed name at once
     for chunk in chunks(read_names(args), 1 if typing else CHUNK):
-        good = [name for name in chunk if usable(name)]
+        encoded, errors = encode_names(chunk)
+        good = [i for i, error in enumerate(errors) if error is None]
+        for name, error in zip(chunk, errors):
+            if error is not None:
+                print(f"{shorten(name)}: {error}", file=sys.stderr)
         failed += len(chunk) - len(good)
-        results = predict_many(checkpoint.model, good, k=args.k, prior=checkpoint.class_prior, tau=tau)
-        for name, guesses in zip(good, results):
-            print(FORMATS[args.format](name, guesses))
+        results = predict_encoded(checkpoint.model, [encoded[i] for i in good], k=args.k,
+                                  prior=checkpoint.class_prior, tau=tau)
+        for i, guesses in zip(good, results):
+            print(FORMATS[args.format](chunk[i], guesses))
     if failed:  # each bad name already has its line on stderr
         sys.exit(1)
-
-
-def usable(name: str) -> bool:
-    """True if `name` can be classified; otherwise say why on stderr."""
-    try:
-        encode_name(name)
-    except ValueError as e:
-        print(f"{shorten(name)}: {e}", file=sys.stderr)
-        return False
-    return True
 
 
 def shorten(name: str, width: int = 60) -> str:
@@ -217,9 +212,7 @@ def build_parser() -> OneLineParser:
     p_predict.add_argument("-k", type=int_in(1), default=3, help="languages to show per name (at most 18)")
     p_predict.add_argument("--format", choices=sorted(FORMATS), default="text")
     p_predict.add_argument("--prior", choices=("train", "uniform"), default="train",
-                           help="uniform: answer as if every language were equally common (the same as --tau 1)")
-    p_predict.add_argument("--tau", type=float_in(-10, 10), default=0.0,
-                           help="logit adjustment strength: 0 keeps the training mix, 1 removes it")
+                           help="uniform: answer as if every language were equally common")
     sub.add_parser("where", help="where the outputs, data and model are")
     for p in sub.choices.values():
         p.add_argument("--model", type=Path, default=models_dir() / CHECKPOINT_NAME)
@@ -235,8 +228,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.command == "predict":
         if not args.names and args.file is None:
             parser.error("give names as arguments, or --file FILE (- for standard input)")
-        if args.prior == "uniform" and args.tau != 0:
-            parser.error("--prior uniform already means --tau 1: give one of them")
     return args
 
 

@@ -36,7 +36,7 @@ def collate_names(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, 
     return pad_sequence(list(sequences), batch_first=True), lengths, torch.tensor(labels)
 
 
-def make_loader(examples: list[Example], batch_size: int = 512) -> DataLoader:
+def eval_loader(examples: list[Example], batch_size: int = 512) -> DataLoader:
     """Padded batches of `examples` in their order, for evaluation."""
     return DataLoader(NamesDataset(examples), batch_size=batch_size, collate_fn=collate_names)
 

@@ -17,14 +17,14 @@ from .data import ALPHABET, LANGUAGES
 from .plumbing.atomic import check_writable, write_atomically
 from .plumbing.checks import (CheckpointError, check_structure, check_weights, checked_config, checked_prior,
                               load_weights_only)
-from .rnn import NameClassifier
+from .rnn import SequenceClassifier
 
 REQUIRED_KEYS = ("state_dict", "alphabet", "labels", "hparams", "info")
 OPTIONAL_KEYS = ("class_prior",)
 __all__ = ["Checkpoint", "CheckpointError", "check_output_path", "load_checkpoint", "save_checkpoint"]
 
 
-def save_checkpoint(model: NameClassifier, path: str | Path, class_prior: torch.Tensor | None = None,
+def save_checkpoint(model: SequenceClassifier, path: str | Path, class_prior: torch.Tensor | None = None,
                     **info) -> Path:
     """Write the weights, config, alphabet, labels, (optionally) the training prior and `info` to `path`."""
     checkpoint = {
@@ -42,7 +42,7 @@ def save_checkpoint(model: NameClassifier, path: str | Path, class_prior: torch.
 @dataclass
 class Checkpoint:
     """A loaded, checked checkpoint: the model, its training prior (None for older files) and its info."""
-    model: NameClassifier
+    model: SequenceClassifier
     class_prior: torch.Tensor | None
     info: dict = field(default_factory=dict)
 
@@ -53,9 +53,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     raw = load_weights_only(path)  # torch.load(weights_only=True): no code in the file can run
     check_structure(raw, name, REQUIRED_KEYS, OPTIONAL_KEYS, ALPHABET, LANGUAGES)
     config = checked_config(raw["hparams"], ModelConfig, name)
-    check_weights(raw["state_dict"], lambda: NameClassifier(config), name,
+    check_weights(raw["state_dict"], lambda: SequenceClassifier(config), name,
                   f"{config.core} model with hidden size {config.hidden_size}")
-    model = NameClassifier(config)
+    model = SequenceClassifier(config)
     model.load_state_dict(raw["state_dict"])
     prior = raw.get("class_prior")
     return Checkpoint(model.eval(), None if prior is None else checked_prior(prior, len(LANGUAGES), name), raw["info"])

@@ -1,6 +1,6 @@
 """The name classifier's settings, each written once: the model, the training recipe, the final choices.
 
-`ModelConfig` is what a checkpoint needs to rebuild a `NameClassifier` (stored in it as "hparams");
+`ModelConfig` is what a checkpoint needs to rebuild a `SequenceClassifier` (stored in it as "hparams");
 `Recipe` is how `training.fit` trains one. Their defaults are notebook 3's final model (section 5,
 "The fast way: batches, Adam, a readout over every state"); notebook 3, the command line and the benchmark
 all import them from here.
@@ -25,7 +25,7 @@ NOTEBOOK_CHECKPOINT = "notebook3.pt"  # notebook 3's single simple model, in mod
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """What a `NameClassifier` is: hidden size, recurrent core, readout, dropout before the output layer.
+    """What a `SequenceClassifier` is: hidden size, recurrent core, readout, dropout before the output layer.
 
     ValueError for a value out of range, so a bad command line or checkpoint is refused before any weights exist.
     """

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .metrics import accuracy
-from .rnn import make_core, retained
+from .rnn import SequenceClassifier
 
 
 # ---- W_hh with a chosen spectral norm -------------------------------------------------------
@@ -76,49 +76,42 @@ def first_symbol_task(n: int, distance: int, n_symbols: int = 4,
     return x, symbols[:, 0]
 
 
-class SequenceClassifier(nn.Module):
-    """Float sequences (batch, T, input_size) -> recurrent core -> Linear on the last state -> log-probs.
+def open_memory_gate(model: SequenceClassifier, bias: float = 3.0) -> SequenceClassifier:
+    """Set the bias of the gate that keeps the old memory (the LSTM's forget gate F, the GRU's update gate Z)
+    so that the memory path starts open (sigmoid(3) = 0.95); returns `model`."""
+    hidden_size, core = model.config.hidden_size, model.core
+    if model.config.core not in ("gru", "lstm"):
+        raise ValueError(f"only gated cores (gru, lstm) have a memory gate, not {model.config.core!r}")
+    rows = slice(hidden_size, 2 * hidden_size)  # gate chunk 1: LSTM (i, f, g, o), GRU (r, z, n)
+    with torch.no_grad():
+        core.bias_ih_l0[rows] = bias
+        core.bias_hh_l0[rows] = 0.0
+    return model
 
-    `core` is "hand" (our `RNN`) or torch's "rnn", "gru", "lstm". `keep_bias` (gated cores) sets the
-    bias of the gate that keeps the old memory, the LSTM's forget gate F or the GRU's update gate Z,
-    so that the memory path starts open (sigmoid(3) = 0.95). `orthogonal` replaces every recurrent
-    (hidden, hidden) block (W_hh, or one block per gate) by a random orthogonal matrix (spectral norm 1)
-    drawn from torch's global generator.
+
+def orthogonal_recurrence(model: SequenceClassifier) -> SequenceClassifier:
+    """Replace every recurrent (hidden, hidden) block (W_hh, or one block per gate) by a random orthogonal
+    matrix (spectral norm 1) drawn from torch's global generator; returns `model`."""
+    hidden_size, W = model.config.hidden_size, model.core.recurrent_weights()  # (blocks * hidden, hidden)
+    with torch.no_grad():
+        W.copy_(torch.cat([scaled_orthogonal(hidden_size, 1.0) for _ in range(len(W) // hidden_size)]))
+    return model
+
+
+def state_gradients(model: SequenceClassifier, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """||dL/dH_t|| for t = 1..T of the mean NLL loss of `model` (readout "last") on (x, y) -> (T,).
+
+    The core keeps every state autograd can report on (`traced_states`); the LSTM's state is the
+    pair (H_t, C_t), so its norm counts both.
     """
-
-    def __init__(self, core: str, input_size: int, hidden_size: int, n_classes: int,
-                 keep_bias: float | None = None, orthogonal: bool = False):
-        super().__init__()
-        self.core = make_core(core, input_size, hidden_size)
-        self.h2o = nn.Linear(hidden_size, n_classes)
-        if keep_bias is not None:
-            rows = slice(hidden_size, 2 * hidden_size)  # gate chunk 1: LSTM (i, f, g, o), GRU (r, z, n)
-            with torch.no_grad():
-                self.core.bias_ih_l0[rows] = keep_bias
-                self.core.bias_hh_l0[rows] = 0.0
-        if orthogonal:
-            W = self.core.recurrent_weights()  # (blocks * hidden, hidden)
-            with torch.no_grad():
-                W.copy_(torch.cat([scaled_orthogonal(hidden_size, 1.0) for _ in range(len(W) // hidden_size)]))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, T, input_size) -> log-probabilities (batch, n_classes) read from the last state."""
-        return torch.log_softmax(self.h2o(self.core(x)[1]), dim=1)
-
-    def state_gradients(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """||dL/dH_t|| for t = 1..T of the mean NLL loss on (x, y) -> (T,).
-
-        The core keeps every state autograd can report on (`traced_states`); the LSTM's state is the
-        pair (H_t, C_t), so its norm counts both.
-        """
-        states = self.core.traced_states(x)
-        log_probs = torch.log_softmax(self.h2o(states[-1][0].reshape(len(x), -1)), dim=1)
-        nn.functional.nll_loss(log_probs, y).backward()
-        self.zero_grad()
-        norms = torch.zeros(len(states))
-        for part in range(len(states[0])):  # H_t, and C_t for the LSTM
-            norms = torch.hypot(norms, gradient_norms([state[part] for state in states]))
-        return norms
+    states = model.core.traced_states(x)
+    log_probs = torch.log_softmax(model.h2o(states[-1][0].reshape(len(x), -1)), dim=1)
+    nn.functional.nll_loss(log_probs, y).backward()
+    model.zero_grad()
+    norms = torch.zeros(len(states))
+    for part in range(len(states[0])):  # H_t, and C_t for the LSTM
+        norms = torch.hypot(norms, gradient_norms([state[part] for state in states]))
+    return norms
 
 
 # ---- training with the gradient norm logged at every step ------------------------------------

@@ -12,7 +12,7 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from .data import letter_indices
-from .rnn import NameClassifier
+from .rnn import SequenceClassifier
 
 MAX_NAME_LENGTH = 100  # characters; the longest surname in the data has 20
 
@@ -42,7 +42,7 @@ def encode_name(name: str) -> list[int]:
     return letter_indices(name)
 
 
-def _log_probs(model: NameClassifier, x: torch.Tensor, lengths: torch.Tensor,
+def _adjusted_log_probs(model: SequenceClassifier, x: torch.Tensor, lengths: torch.Tensor,
                prior: torch.Tensor | None, tau: float) -> torch.Tensor:
     """The model's log-probs, adjusted by `tau` times the training prior unless tau is 0 (then exactly the model's)."""
     log_probs = model(x, lengths)
@@ -54,7 +54,7 @@ def _log_probs(model: NameClassifier, x: torch.Tensor, lengths: torch.Tensor,
 
 
 @torch.no_grad()
-def predict(model: NameClassifier, name: str, k: int = 3, prior: torch.Tensor | None = None,
+def predict(model: SequenceClassifier, name: str, k: int = 3, prior: torch.Tensor | None = None,
             tau: float = 0.0) -> list[tuple[str, float]]:
     """Top-`k` (language, probability) for one name; ValueError for an empty, letterless or too long name.
 
@@ -63,31 +63,49 @@ def predict(model: NameClassifier, name: str, k: int = 3, prior: torch.Tensor | 
     """
     x = torch.tensor(encode_name(name))  # raises ValueError with the reason
     model.eval()
-    probs = _log_probs(model, x[None], torch.tensor([len(x)]), prior, tau)[0].exp()
+    probs = _adjusted_log_probs(model, x[None], torch.tensor([len(x)]), prior, tau)[0].exp()
     top = probs.topk(max(1, min(k, len(probs))))
     return [(model.labels[i], p) for p, i in zip(top.values.tolist(), top.indices.tolist())]
 
 
-@torch.no_grad()
-def predict_many(model: NameClassifier, names: list[str], k: int = 3, batch_size: int = 256,
-                 prior: torch.Tensor | None = None, tau: float = 0.0) -> list[list[tuple[str, float]]]:
-    """`predict` for many names in batches of similar length (little padding); results in input order."""
-    encoded = []
-    for position, name in enumerate(names, 1):
+def encode_names(names: list[str]) -> tuple[list[list[int]], list[str | None]]:
+    """Each name's letter indices ([] if it cannot be classified) and, for each name, None or the reason."""
+    encoded, errors = [], []
+    for name in names:
         try:
             encoded.append(encode_name(name))
+            errors.append(None)
         except ValueError as e:
-            raise ValueError(f"name {position}: {e}") from None
+            encoded.append([])
+            errors.append(str(e))
+    return encoded, errors
+
+
+@torch.no_grad()
+def predict_encoded(model: SequenceClassifier, encoded: list[list[int]], k: int = 3, batch_size: int = 256,
+                    prior: torch.Tensor | None = None, tau: float = 0.0) -> list[list[tuple[str, float]]]:
+    """Top-`k` (language, probability) for names given as letter indices, in batches of similar length
+    (little padding); results in input order."""
     k = max(1, min(k, len(model.labels)))
-    order = sorted(range(len(names)), key=lambda i: len(encoded[i]))
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     lengths = torch.tensor([len(encoded[i]) for i in order], dtype=torch.long)
     letters = torch.tensor([c for i in order for c in encoded[i]], dtype=torch.long).split(lengths.tolist())
     model.eval()
-    results: list[list[tuple[str, float]]] = [[] for _ in names]
+    results: list[list[tuple[str, float]]] = [[] for _ in encoded]
     for start in range(0, len(order), batch_size):
         batch = slice(start, start + batch_size)
-        log_probs = _log_probs(model, pad_sequence(letters[batch], batch_first=True), lengths[batch], prior, tau)
+        log_probs = _adjusted_log_probs(model, pad_sequence(letters[batch], batch_first=True), lengths[batch], prior, tau)
         top = log_probs.exp().topk(k, dim=1)
         for i, probs, labels in zip(order[batch], top.values.tolist(), top.indices.tolist()):
             results[i] = [(model.labels[j], p) for p, j in zip(probs, labels)]
     return results
+
+
+def predict_many(model: SequenceClassifier, names: list[str], k: int = 3, batch_size: int = 256,
+                 prior: torch.Tensor | None = None, tau: float = 0.0) -> list[list[tuple[str, float]]]:
+    """`predict` for many names in batches of similar length; ValueError naming the first unusable name."""
+    encoded, errors = encode_names(names)
+    for position, error in enumerate(errors, 1):
+        if error is not None:
+            raise ValueError(f"name {position}: {error}")
+    return predict_encoded(model, encoded, k, batch_size, prior, tau)

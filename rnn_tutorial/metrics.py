@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .batching import make_loader
+from .batching import eval_loader
 from .data import LANGUAGES, Example, class_prior, targets_of
 
 
@@ -22,7 +22,7 @@ def accuracy(scores: torch.Tensor, targets: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def predict_log_probs(model: nn.Module, loader) -> tuple[torch.Tensor, torch.Tensor]:
+def log_probs_and_targets(model: nn.Module, loader) -> tuple[torch.Tensor, torch.Tensor]:
     """-> log-probs (n, n_labels) and targets (n,) for every name in `loader`'s (x, lengths, y) batches, in order."""
     model.eval()
     outputs, targets = [], []
@@ -46,16 +46,17 @@ class Scores:
         return f"accuracy {self.accuracy:.3f}  macro-F1 {self.macro_f1:.3f}  top-3 {self.top3:.3f}"
 
 
-def score(log_probs: torch.Tensor, targets: torch.Tensor, labels: tuple[str, ...] = LANGUAGES) -> Scores:
-    """Scores of predictions (n, n_labels) against integer targets (n,)."""
+def score(scores: torch.Tensor, targets: torch.Tensor, labels: tuple[str, ...] = LANGUAGES) -> Scores:
+    """`Scores` of predictions against integer targets (n,): `scores` (n, n_labels) are any numbers whose
+    order per row is the model's ranking (log-probs, logits, counts); only that order is used."""
     # imported here: scikit-learn takes over a second to import, which `predict` on the command line never needs
     from sklearn.metrics import confusion_matrix, f1_score, recall_score
-    y_true, y_pred = targets.numpy(), log_probs.argmax(dim=1).numpy()
+    y_true, y_pred = targets.numpy(), scores.argmax(dim=1).numpy()
     everything = np.arange(len(labels))
-    top3 = (log_probs.topk(3, dim=1).indices == targets[:, None]).any(dim=1).float().mean()
+    top3 = (scores.topk(3, dim=1).indices == targets[:, None]).any(dim=1).float().mean()
     recall = recall_score(y_true, y_pred, labels=everything, average=None, zero_division=0)
     return Scores(
-        accuracy=accuracy(log_probs, targets),
+        accuracy=accuracy(scores, targets),
         macro_f1=float(f1_score(y_true, y_pred, labels=everything, average="macro", zero_division=0)),
         top3=float(top3),
         recall=dict(zip(labels, recall.tolist())),
@@ -66,7 +67,7 @@ def score(log_probs: torch.Tensor, targets: torch.Tensor, labels: tuple[str, ...
 
 def evaluate(model: nn.Module, examples: list[Example], labels: tuple[str, ...] = LANGUAGES) -> Scores:
     """`Scores` of a name classifier on `examples` (in eval mode, no gradients)."""
-    return score(*predict_log_probs(model, make_loader(examples)), labels)
+    return score(*log_probs_and_targets(model, eval_loader(examples)), labels)
 
 
 def majority_baseline(train: list[Example], test: list[Example], n_labels: int = len(LANGUAGES)) -> torch.Tensor:

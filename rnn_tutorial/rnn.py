@@ -229,13 +229,13 @@ def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
     return layer(input_size, hidden_size, batch_first=True)
 
 
-class NameClassifier(nn.Module):
-    """Letters -> recurrent core -> Linear -> log-probabilities over `labels` (notebook 3, section 5, "The
-    fast way"; notebook 1 uses it on the marker task).
+class SequenceClassifier(nn.Module):
+    """A sequence -> recurrent core -> readout -> Linear -> log-probabilities over `labels`: names by language
+    (notebook 3, section 5, "The fast way"), words and marker sequences (notebook 1), long-range tasks (notebook 4).
 
     `config.core` is "hand" (our `RNN`) or one of torch's "rnn", "gru", "lstm"; `config.readout` "last"
-    classifies the state after the last letter, "max" the element-wise maximum of the states over the
-    name's letters. The input is letter indices (one-hot rows in effect).
+    classifies the state after the last step, "max" the element-wise maximum of the states over the
+    sequence's steps. The input is letter indices (one-hot rows in effect) or float rows (batch, seq, input_size).
     """
 
     def __init__(self, config: ModelConfig = ModelConfig(), labels: tuple[str, ...] = LANGUAGES,
@@ -246,21 +246,23 @@ class NameClassifier(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.h2o = nn.Linear(config.hidden_size, len(self.labels))
 
-    def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Padded letter indices (batch, seq), lengths (batch,) -> (batch, hidden): the state after
-        each name's last letter, or the maximum over its states."""
+    def features(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Padded sequences (batch, seq[, input]), lengths (batch,) (None: all full) -> (batch, hidden): the
+        state after each sequence's last step, or the maximum over its states."""
         states, h_last = self.core(x, lengths)
         if self.config.readout == "last":
             return h_last
+        if lengths is None:
+            return states.amax(dim=1)
         padding = torch.arange(x.shape[1])[None, :] >= lengths[:, None]  # (batch, seq), True past the end
         return states.masked_fill(padding[..., None], float("-inf")).amax(dim=1)
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """(batch, seq) ints, (batch,) -> log-probabilities (batch, n_labels)."""
-        return torch.log_softmax(self.h2o(self.dropout(self.encode(x, lengths))), dim=1)
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """(batch, seq) ints or (batch, seq, input) floats, (batch,) lengths -> log-probabilities (batch, n_labels)."""
+        return torch.log_softmax(self.h2o(self.dropout(self.features(x, lengths))), dim=1)
 
     @classmethod
-    def merge(cls, models: list[NameClassifier]) -> NameClassifier:
+    def merge(cls, models: list[SequenceClassifier]) -> SequenceClassifier:
         """k hand-core models -> one hand-core model whose logits are the average of theirs (notebook 3, appendix).
 
         The k hidden states side by side are one RNN state: W_xh and b_h concatenated, W_hh block

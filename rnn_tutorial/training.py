@@ -14,11 +14,11 @@ import torch
 from torch import nn
 from tqdm import tqdm  # the terminal bar (tqdm.auto would warn on stderr in a Jupyter without ipywidgets)
 
-from .batching import make_loader, train_loader
+from .batching import eval_loader, train_loader
 from .config import ARTICLE_ITERS, ARTICLE_LR, FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig, Recipe
 from .data import LANGUAGES, Example, Split, line_to_tensor
-from .metrics import predict_log_probs
-from .rnn import NameClassifier, RNNDemo
+from .metrics import log_probs_and_targets
+from .rnn import SequenceClassifier, RNNDemo
 from .seeding import set_seed
 
 
@@ -138,7 +138,7 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Reci
     """Train `model` on `train` as `recipe` says; after every epoch, measure the loss on `val`, stop after
     `recipe.patience` epochs without a better one, and restore the best weights. `generator` orders the batches."""
     batches = train_loader(train, recipe, generator)
-    val_loader = make_loader(val)
+    val_loader = eval_loader(val)
     optimizer, scheduler = make_optimizer(model, recipe)
     history, best_state = History(), None
     epoch_range = range(1, recipe.epochs + 1)
@@ -148,7 +148,7 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Reci
         history.train_loss.append(train_epoch(model, batches, optimizer, recipe.clip))
         if scheduler is not None:
             scheduler.step()
-        log_probs, targets = predict_log_probs(model, val_loader)
+        log_probs, targets = log_probs_and_targets(model, val_loader)
         history.val_loss.append(nn.functional.nll_loss(log_probs, targets).item())
         if history.val_loss[-1] <= min(history.val_loss):
             history.best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
@@ -162,15 +162,15 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Reci
 
 def train_final_model(split: Split, seeds: Iterable[int] = range(MERGED_SEEDS), config: ModelConfig = FINAL_MODEL,
                       recipe: Recipe = FINAL_RECIPE, progress: bool = False,
-                      on_seed: Callable[[int, NameClassifier, History], None] | None = None) -> NameClassifier:
+                      on_seed: Callable[[int, SequenceClassifier, History], None] | None = None) -> SequenceClassifier:
     """One model per seed, each `fit` on split.train with split.val for stopping, merged into one when there
-    are several (`NameClassifier.merge`). `on_seed(seed, model, history)` sees each model as it is done."""
+    are several (`SequenceClassifier.merge`). `on_seed(seed, model, history)` sees each model as it is done."""
     models = []
     for seed in seeds:
         generator = set_seed(seed)
-        model = NameClassifier(config)
+        model = SequenceClassifier(config)
         history = fit(model, split.train, split.val, recipe, generator=generator, progress=progress)
         if on_seed is not None:
             on_seed(seed, model, history)
         models.append(model)
-    return NameClassifier.merge(models) if len(models) > 1 else models[0]
+    return SequenceClassifier.merge(models) if len(models) > 1 else models[0]

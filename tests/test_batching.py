@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_tutorial.batching import EpochBatches, collate_names, language_weights, make_loader, train_loader
+from rnn_tutorial.batching import EpochBatches, collate_names, language_weights, eval_loader, train_loader
 from rnn_tutorial.config import Recipe
 from rnn_tutorial.data import LANGUAGES, name_to_indices, targets_of
 
@@ -21,7 +21,7 @@ def test_collate_pads_and_returns_lengths():
 
 def test_evaluation_loader_keeps_the_order_of_the_names(split):
     examples = split.test[:1000]
-    loader = make_loader(examples, batch_size=300)
+    loader = eval_loader(examples, batch_size=300)
     batches = list(loader)
     assert [len(y) for _, _, y in batches] == [300, 300, 300, 100]
     assert torch.equal(torch.cat([y for _, _, y in batches]), targets_of(examples))

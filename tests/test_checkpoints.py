@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ from rnn_tutorial.checkpoints import (CheckpointError, check_output_path, load_c
 from rnn_tutorial.config import FINAL_MODEL, MAX_HIDDEN_SIZE, ModelConfig
 from rnn_tutorial.data import LANGUAGES, name_to_indices
 from rnn_tutorial.inference import predict
-from rnn_tutorial.rnn import NameClassifier
+from rnn_tutorial.rnn import SequenceClassifier
 
 SMALL = ModelConfig(8, "hand", readout="last")
 
@@ -24,7 +25,7 @@ SMALL = ModelConfig(8, "hand", readout="last")
 @pytest.fixture
 def model():
     torch.manual_seed(0)
-    return NameClassifier(SMALL).eval()
+    return SequenceClassifier(SMALL).eval()
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def test_a_bad_checkpoint_is_one_clear_error(good, case):
                                     FINAL_MODEL], ids=["hand-last-dropout", "gru-max", "final"])
 def test_a_checkpoint_round_trips_the_config_and_the_predictions(config, tmp_path):
     torch.manual_seed(0)
-    model = NameClassifier(config).eval()
+    model = SequenceClassifier(config).eval()
     path = save_checkpoint(model, tmp_path / "m.pt", test_accuracy=0.5)
     assert torch.load(path, weights_only=True)["hparams"] == dataclasses.asdict(model.config)
     assert load_checkpoint(path).info == {"test_accuracy": 0.5}
@@ -164,7 +165,7 @@ def test_a_failed_save_keeps_the_previous_checkpoint(model, good, monkeypatch):
 
     monkeypatch.setattr(checkpoints.torch, "save", disk_full)
     with pytest.raises(OSError, match="No space"):
-        save_checkpoint(NameClassifier(ModelConfig(16, readout="last")), good)
+        save_checkpoint(SequenceClassifier(ModelConfig(16, readout="last")), good)
     assert good.read_bytes() == before
     assert sorted(p.name for p in good.parent.iterdir()) == ["good.pt"]  # the temporary file is gone
 
@@ -177,9 +178,9 @@ def test_a_save_cut_by_a_file_size_limit_keeps_the_previous_checkpoint(good, tmp
     script = ("import resource, sys, torch\n"
               "from rnn_tutorial.checkpoints import save_checkpoint\n"
               "from rnn_tutorial.config import ModelConfig\n"
-              "from rnn_tutorial.rnn import NameClassifier\n"
+              "from rnn_tutorial.rnn import SequenceClassifier\n"
               "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
-              "try:\n    save_checkpoint(NameClassifier(ModelConfig(64, readout='last')), sys.argv[1])\n"
+              "try:\n    save_checkpoint(SequenceClassifier(ModelConfig(64, readout='last')), sys.argv[1])\n"
               "except OSError as e:\n    print(type(e).__name__, e)\n")
     before = good.read_bytes()
     result = subprocess.run([sys.executable, "-c", script, str(good)], capture_output=True, text=True, timeout=120)
@@ -190,7 +191,7 @@ def test_a_save_cut_by_a_file_size_limit_keeps_the_previous_checkpoint(good, tmp
 
 def test_a_reader_never_sees_half_a_checkpoint(tmp_path):
     path = tmp_path / "m.pt"
-    models = [NameClassifier(SMALL), NameClassifier(ModelConfig(64, readout="last"))]
+    models = [SequenceClassifier(SMALL), SequenceClassifier(ModelConfig(64, readout="last"))]
     save_checkpoint(models[0], path)
     failures, done = [], threading.Event()
 
@@ -228,3 +229,15 @@ def test_an_unusable_output_path_is_refused_up_front(tmp_path, where, message):
     with pytest.raises(ValueError, match=message):
         check_output_path(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # the probe left nothing behind
+
+
+def test_a_checkpoint_written_by_the_previous_package_still_loads():
+    """tests/fixtures/checkpoint_2026_12.pt: hidden 8, hand core, max readout, uniform prior, saved by the
+    package before its classifier was renamed (NameClassifier) and its cell rewritten."""
+    checkpoint = load_checkpoint(Path(__file__).parent / "fixtures" / "checkpoint_2026_12.pt")
+    assert checkpoint.model.config == ModelConfig(8) and checkpoint.info == {"test_accuracy": 0.5}
+    assert torch.allclose(checkpoint.class_prior, torch.full((len(LANGUAGES),), 1 / len(LANGUAGES)))
+    guesses = predict(checkpoint.model, "Hinton")  # what the previous package answered, to float32 rounding
+    assert [language for language, _ in guesses] == ["Irish", "Dutch", "Portuguese"]
+    assert [p for _, p in guesses] == pytest.approx([0.08092249929904938, 0.07511252164840698, 0.0702323168516159],
+                                                    abs=1e-6)

@@ -21,7 +21,7 @@ import torch
 from rnn_tutorial.__main__ import main, parse
 from rnn_tutorial.checkpoints import load_checkpoint, save_checkpoint
 from rnn_tutorial.config import CHECKPOINT_NAME, FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig
-from rnn_tutorial.rnn import NameClassifier
+from rnn_tutorial.rnn import SequenceClassifier
 
 
 def run(*args: str, models_dir) -> subprocess.CompletedProcess:
@@ -73,7 +73,7 @@ def test_names_from_stdin_and_from_a_file_in_every_format(trained, tmp_path, mon
 
 
 def test_prior_uniform_moves_probability_away_from_the_commonest_language(trained, capsys):
-    """tau 0 is the old output exactly; --prior uniform (tau 1) lowers Russian, the commonest training language."""
+    """--prior train is the default output exactly; --prior uniform lowers Russian, the commonest training language."""
     model = str(trained / CHECKPOINT_NAME)
 
     def probabilities(*flags: str) -> dict[str, float]:
@@ -82,9 +82,8 @@ def test_prior_uniform_moves_probability_away_from_the_commonest_language(traine
         return {p["language"]: p["probability"] for p in row["predictions"]}
 
     default = probabilities()
-    assert probabilities("--tau", "0") == default
+    assert probabilities("--prior", "train") == default
     uniform = probabilities("--prior", "uniform")
-    assert uniform == probabilities("--tau", "1")
     assert uniform["Russian"] < default["Russian"]
     assert uniform["Vietnamese"] > default["Vietnamese"]  # a rare one gains
     main(["predict", "Ivanov", "--model", model])
@@ -93,7 +92,7 @@ def test_prior_uniform_moves_probability_away_from_the_commonest_language(traine
 
 
 def test_an_old_checkpoint_without_a_prior(tmp_path, capsys):
-    old = save_checkpoint(NameClassifier(ModelConfig(8, readout="last")), tmp_path / "old.pt")  # no class_prior
+    old = save_checkpoint(SequenceClassifier(ModelConfig(8, readout="last")), tmp_path / "old.pt")  # no class_prior
     main(["predict", "Ivanov", "--model", str(old)])  # tau 0 still works
     assert capsys.readouterr().out.startswith("Ivanov:")
     with pytest.raises(SystemExit, match="without its training prior .* retrain"):
@@ -169,8 +168,7 @@ def test_train_defaults_are_the_final_model_and_recipe():
     ("predict -k 0 Hinton", "-k: must be at least 1, got 0"),
     ("predict -k x Hinton", "-k: expected an integer, got 'x'"),
     ("predict", "give names as arguments, or --file"),
-    ("predict --prior uniform --tau 0.5 Hinton", "--prior uniform already means --tau 1"),
-    ("predict --tau nan Hinton", "--tau: must be a finite number"),
+    ("predict --tau 1 Hinton", "unrecognized arguments: --tau"),  # one knob: --prior
     ("predict --format xml Hinton", "invalid choice: 'xml'"),
     ("teach", "invalid choice: 'teach'"),
 ])
@@ -224,7 +222,7 @@ def test_force_saves_a_model_worse_than_chance(monkeypatch):
     """The refusal rule itself, on a model that ignores the name (it answers the training mix)."""
     from rnn_tutorial.__main__ import refuse_if_no_better_than_chance
     prior = torch.tensor([0.5] + [0.5 / 17] * 17)
-    model = NameClassifier(ModelConfig(8, readout="last"))
+    model = SequenceClassifier(ModelConfig(8, readout="last"))
     with torch.no_grad():
         model.h2o.weight.zero_()
         model.h2o.bias.copy_(prior.log())

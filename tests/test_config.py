@@ -8,7 +8,7 @@ import pytest
 
 from rnn_tutorial.config import (CORES, FINAL_MODEL, FINAL_RECIPE, MAX_HIDDEN_SIZE, READOUTS, SIMPLE_MODEL,
                                  SIMPLE_RECIPE, ModelConfig, Recipe)
-from rnn_tutorial.rnn import NameClassifier
+from rnn_tutorial.rnn import SequenceClassifier
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -41,7 +41,7 @@ def test_recipe_refuses_unknown_sampling_and_schedule(field, value):
 
 def test_notebook_3s_simple_model_is_what_the_bare_configs_give():
     assert SIMPLE_MODEL == ModelConfig() and SIMPLE_RECIPE == Recipe()
-    assert NameClassifier().config == SIMPLE_MODEL
+    assert SequenceClassifier().config == SIMPLE_MODEL
 
 
 def test_configs_are_frozen():

@@ -4,11 +4,17 @@ import math
 import pytest
 import torch
 
-from rnn_tutorial.gradients import (SequenceClassifier, cosine, decay_rate, first_symbol_task, flat_grad,
-                                    gradient_norms, rescale_spectral_norm, scaled_orthogonal, sequence_accuracy,
-                                    spectral_norm, spectral_radius, train_steps)
-from rnn_tutorial.rnn import RNNCell, retained, unroll
+from rnn_tutorial.config import ModelConfig
+from rnn_tutorial.gradients import (cosine, decay_rate, first_symbol_task, flat_grad, gradient_norms, open_memory_gate,
+                                    orthogonal_recurrence, rescale_spectral_norm, scaled_orthogonal, sequence_accuracy,
+                                    spectral_norm, spectral_radius, state_gradients, train_steps)
+from rnn_tutorial.rnn import RNNCell, SequenceClassifier, retained, unroll
 from rnn_tutorial.seeding import set_seed
+
+
+def classifier(core: str, hidden_size: int) -> SequenceClassifier:
+    """The classifier of notebook 4's long-range task: 5 input columns, 4 symbols, read from the last state."""
+    return SequenceClassifier(ModelConfig(hidden_size, core, readout="last"), labels=tuple("ABCD"), input_size=5)
 
 
 def linear_profile(sigma: float, T: int = 20) -> torch.Tensor:
@@ -82,9 +88,11 @@ def test_first_symbol_task_label_is_the_marked_first_symbol_and_nothing_else():
 @pytest.mark.parametrize("core", ["hand", "rnn", "gru", "lstm"])
 def test_state_gradients_are_measured_for_every_core(core):
     set_seed(0)
-    model = SequenceClassifier(core, 5, 6, 4, keep_bias=3.0 if core in ("gru", "lstm") else None)
+    model = classifier(core, 6)
+    if core in ("gru", "lstm"):
+        open_memory_gate(model, 3.0)
     x, y = first_symbol_task(8, 9, generator=torch.Generator().manual_seed(0))
-    norms = model.state_gradients(x, y)
+    norms = state_gradients(model, x, y)
     assert norms.shape == (10,) and torch.all(norms > 0)
     assert all(p.grad is None or torch.all(p.grad == 0) for p in model.parameters())
 
@@ -92,20 +100,20 @@ def test_state_gradients_are_measured_for_every_core(core):
 @pytest.mark.parametrize("core, blocks", [("hand", 1), ("lstm", 4), ("gru", 3)])
 def test_orthogonal_start_makes_every_recurrent_block_orthogonal(core, blocks):
     set_seed(0)
-    model = SequenceClassifier(core, 5, 6, 4, orthogonal=True)
+    model = orthogonal_recurrence(classifier(core, 6))
     W = model.core.cell.W_hh if core == "hand" else model.core.weight_hh_l0
     assert W.shape == (6 * blocks, 6)
     for block in W.detach().split(6):
         assert torch.allclose(torch.linalg.svdvals(block), torch.ones(6), atol=1e-5)
     set_seed(0)
-    default = SequenceClassifier(core, 5, 6, 4)
+    default = classifier(core, 6)
     W_default = default.core.cell.W_hh if core == "hand" else default.core.weight_hh_l0
     assert not torch.allclose(torch.linalg.svdvals(W_default.detach()[:6]), torch.ones(6), atol=1e-2)
 
 
-def test_keep_bias_opens_the_memory_gate():
+def test_open_memory_gate_opens_the_forget_gate():
     set_seed(0)
-    lstm = SequenceClassifier("lstm", 5, 6, 4, keep_bias=3.0).core
+    lstm = open_memory_gate(classifier("lstm", 6), 3.0).core
     b = lstm.bias_ih_l0 + lstm.bias_hh_l0
     assert torch.all(b[6:12] == 3.0)  # forget gate f = sigmoid(3) = 0.95 before any input
 
@@ -113,7 +121,7 @@ def test_keep_bias_opens_the_memory_gate():
 def test_short_distance_task_is_learned_and_the_log_keeps_the_unclipped_norm():
     g = set_seed(0)
     x, y = first_symbol_task(500, 3, generator=g)
-    model = SequenceClassifier("hand", 5, 16, 4)
+    model = classifier("hand", 16)
     log = train_steps(model, x, y, steps=150, lr=0.01, clip=0.5, generator=g)
     assert not log.diverged and len(log.loss) == 150
     assert max(log.grad_norm) > 0.5  # the log holds the norm before clipping
@@ -123,7 +131,7 @@ def test_short_distance_task_is_learned_and_the_log_keeps_the_unclipped_norm():
 def test_sequence_accuracy_is_the_share_of_right_answers_in_eval_mode():
     set_seed(0)
     x, y = first_symbol_task(30, 4, generator=torch.Generator().manual_seed(0))
-    model = SequenceClassifier("hand", 5, 8, 4)
+    model = classifier("hand", 8)
     with torch.no_grad():
         guesses = model(x).argmax(1)
     assert sequence_accuracy(model, x, guesses) == 1.0 and not model.training
@@ -143,12 +151,17 @@ def test_cosine_of_parallel_orthogonal_and_opposite_vectors():
 def test_norm_clipping_keeps_the_direction_and_value_clipping_turns_it():
     g = set_seed(0)
     x, y = first_symbol_task(200, 8, generator=g)
-    by_norm = train_steps(SequenceClassifier("hand", 5, 8, 4), x, y, steps=5, lr=0.01, clip=1e-3, generator=g)
+    by_norm = train_steps(classifier("hand", 8), x, y, steps=5, lr=0.01, clip=1e-3, generator=g)
     assert all(c == pytest.approx(1.0, abs=1e-6) for c in by_norm.cosine)
     assert all(n > 1e-3 for n in by_norm.grad_norm)  # so the clipping acted at every step
     set_seed(0)
-    model = SequenceClassifier("hand", 5, 8, 4)
+    model = classifier("hand", 8)
     by_value = train_steps(model, x, y, steps=5, lr=0.01, clip_value=1e-3, generator=g)
     assert max(by_value.cosine) < 0.99            # clamping entries changes the direction
     assert flat_grad(model).abs().max() <= 1e-3   # the last update's entries were clamped
     assert len(by_value.cosine) == len(by_value.loss) == 5
+
+
+def test_only_gated_cores_have_a_memory_gate():
+    with pytest.raises(ValueError, match="gated cores"):
+        open_memory_gate(classifier("hand", 6))

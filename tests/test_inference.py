@@ -6,14 +6,14 @@ import pytest
 import torch
 
 from rnn_tutorial.config import ModelConfig
-from rnn_tutorial.inference import adjust_logits, predict, predict_many
-from rnn_tutorial.rnn import NameClassifier
+from rnn_tutorial.inference import adjust_logits, encode_names, predict, predict_encoded, predict_many
+from rnn_tutorial.rnn import SequenceClassifier
 
 
 @pytest.fixture
 def model():
     torch.manual_seed(0)
-    return NameClassifier(ModelConfig(16, "hand", readout="last", dropout=0.1)).eval()
+    return SequenceClassifier(ModelConfig(16, "hand", readout="last", dropout=0.1)).eval()
 
 
 def test_predict_returns_k_sorted_languages(model):
@@ -91,3 +91,19 @@ def test_adjust_logits_refuses_a_bad_prior_or_tau(prior, tau, message):
 def test_tau_without_a_prior_is_refused(model):
     with pytest.raises(ValueError, match="training prior"):
         predict(model, "Hinton", tau=1.0)
+
+
+def test_encode_names_gives_indices_for_good_names_and_a_reason_for_bad_ones():
+    encoded, errors = encode_names(["Li", "42", "x" * 101, "Ng"])
+    assert encoded == [[37, 8], [], [], [39, 6]]  # letter_indices: "L" is 37, "i" is 8
+    assert errors[0] is None and errors[3] is None
+    assert "letters" in errors[1] and "101 characters" in errors[2]
+
+
+def test_predict_many_is_predict_encoded_of_the_encoded_names():
+    torch.manual_seed(0)
+    model = SequenceClassifier(ModelConfig(8))
+    names = ["Hinton", "Li", "Schmidhuber"]
+    assert predict_many(model, names) == predict_encoded(model, encode_names(names)[0])
+    with pytest.raises(ValueError, match="name 2: "):
+        predict_many(model, ["Hinton", "42"])

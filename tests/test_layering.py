@@ -19,7 +19,7 @@ LAYERS = [  # a lesson module imports only from the lines above its own; a new m
     {"batching"},
     {"rnn"},
     {"metrics"},
-    {"training", "checkpoints", "inference", "gradients", "toy", "ngrams", "generation"},
+    {"training", "checkpoints", "inference", "gradients", "marker_task", "ngrams", "generation"},
     {"export"},
     {"__main__"},  # the command line
 ]

@@ -9,12 +9,12 @@ import torch
 from torch import nn
 from sklearn.metrics import accuracy_score
 
-from rnn_tutorial.batching import make_loader
+from rnn_tutorial.batching import eval_loader
 from rnn_tutorial.config import ModelConfig
 from rnn_tutorial.data import LANGUAGES, class_prior, targets_of
-from rnn_tutorial.metrics import (accuracy, evaluate, lookup_baseline, majority_baseline, predict_log_probs, prior_loss,
+from rnn_tutorial.metrics import (accuracy, evaluate, lookup_baseline, majority_baseline, log_probs_and_targets, prior_loss,
                                   score)
-from rnn_tutorial.rnn import NameClassifier
+from rnn_tutorial.rnn import SequenceClassifier
 
 
 def test_scores_of_perfect_and_wrong_predictions():
@@ -40,11 +40,11 @@ def test_accuracy_agrees_with_sklearn_in_double_precision():
 
 def test_evaluate_is_score_of_the_predictions_in_eval_mode(split):
     torch.manual_seed(0)
-    model = NameClassifier(ModelConfig(8, dropout=0.5))
+    model = SequenceClassifier(ModelConfig(8, dropout=0.5))
     examples = split.val[:700]
     model.train()  # evaluate must switch dropout off itself
     scores = evaluate(model, examples)
-    expected = score(*predict_log_probs(model, make_loader(examples)))
+    expected = score(*log_probs_and_targets(model, eval_loader(examples)))
     for field in ("accuracy", "macro_f1", "top3", "recall", "labels"):
         assert getattr(scores, field) == getattr(expected, field), field
     assert np.array_equal(scores.confusion, expected.confusion)

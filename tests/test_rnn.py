@@ -10,7 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from rnn_tutorial.batching import collate_names
 from rnn_tutorial.config import CORES, ModelConfig
 from rnn_tutorial.data import LANGUAGES, N_LETTERS, line_to_tensor, name_to_indices
-from rnn_tutorial.rnn import RNN, NameClassifier, RNNCell, RNNDemo, make_core, unroll
+from rnn_tutorial.rnn import RNN, SequenceClassifier, RNNCell, RNNDemo, make_core, unroll
 from rnn_tutorial.seeding import set_seed
 
 
@@ -274,7 +274,7 @@ def test_classify_is_the_last_output_of_read_with_the_same_gradients(article_bug
 @pytest.mark.parametrize("core", CORES)
 def test_classifier_ignores_padding_for_every_core(core):
     torch.manual_seed(7)
-    model = NameClassifier(ModelConfig(16, core, readout="last")).eval()
+    model = SequenceClassifier(ModelConfig(16, core, readout="last")).eval()
     names = ["Li", "Schmidhuber", "Ng"]
     x, lengths = names_batch(names)
     batch = model(x, lengths)
@@ -288,10 +288,10 @@ def test_classifier_ignores_padding_for_every_core(core):
 @pytest.mark.parametrize("core", ["hand", "gru"])
 def test_max_readout_is_the_max_over_each_names_own_states(core):
     set_seed(0)
-    model = NameClassifier(ModelConfig(8, core, readout="max")).eval()
+    model = SequenceClassifier(ModelConfig(8, core, readout="max")).eval()
     names = ["Li", "Schmidhuber", "Nakamura"]
     x, lengths = names_batch(names)
-    pooled = model.encode(x, lengths)
+    pooled = model.features(x, lengths)
     for i, n in enumerate(names):
         states = model.core(name_to_indices(n)[None])[0][0]
         assert torch.allclose(pooled[i], states.max(dim=0).values, atol=1e-6)  # padding never wins the max
@@ -300,10 +300,10 @@ def test_max_readout_is_the_max_over_each_names_own_states(core):
 @pytest.mark.parametrize("readout", ["last", "max"])
 def test_merged_model_averages_the_logits_of_its_parts(readout):
     set_seed(0)
-    parts = [NameClassifier(ModelConfig(6, readout=readout)).eval() for _ in range(3)]
-    merged = NameClassifier.merge(parts).eval()
+    parts = [SequenceClassifier(ModelConfig(6, readout=readout)).eval() for _ in range(3)]
+    merged = SequenceClassifier.merge(parts).eval()
     x, lengths = names_batch(["Li", "Schmidhuber", "Nakamura"])
-    mean_logits = torch.stack([m.h2o(m.encode(x, lengths)) for m in parts]).mean(0)
+    mean_logits = torch.stack([m.h2o(m.features(x, lengths)) for m in parts]).mean(0)
     assert merged.h2o.in_features == 18
     assert merged.config == ModelConfig(18, "hand", readout, 0.0)  # the summed hidden size
     assert torch.allclose(merged(x, lengths), torch.log_softmax(mean_logits, dim=1), atol=1e-6)
@@ -312,4 +312,4 @@ def test_merged_model_averages_the_logits_of_its_parts(readout):
 def test_merge_refuses_torch_cores():
     gru = ModelConfig(4, "gru", readout="last")
     with pytest.raises(ValueError, match="hand-core"):
-        NameClassifier.merge([NameClassifier(gru), NameClassifier(gru)])
+        SequenceClassifier.merge([SequenceClassifier(gru), SequenceClassifier(gru)])

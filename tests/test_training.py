@@ -9,11 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from rnn_tutorial.batching import make_loader
+from rnn_tutorial.batching import eval_loader
 from rnn_tutorial.config import ModelConfig, Recipe
 from rnn_tutorial.data import LANGUAGES, N_LETTERS, line_to_tensor
-from rnn_tutorial.metrics import predict_log_probs
-from rnn_tutorial.rnn import NameClassifier, RNNDemo
+from rnn_tutorial.metrics import log_probs_and_targets
+from rnn_tutorial.rnn import SequenceClassifier, RNNDemo
 from rnn_tutorial.training import (article_log_probs, article_step, fit, random_training_example, train_article,
                                    train_epoch, train_final_model)
 from rnn_tutorial.seeding import set_seed
@@ -79,23 +79,23 @@ def test_article_log_probs_has_one_row_per_name():
 def test_fit_learns_and_keeps_the_best_epoch(split):
     g = set_seed(0)
     small_train, small_val = split.train[::10], split.val[::4]
-    model = NameClassifier(ModelConfig(32, readout="last"))
+    model = SequenceClassifier(ModelConfig(32, readout="last"))
     history = fit(model, small_train, small_val, Recipe(epochs=4, lr=5e-3, schedule="constant", buckets=False),
                   generator=g)
     assert history.train_loss[-1] < history.train_loss[0]
     assert history.best_epoch == 1 + min(range(len(history.val_loss)), key=history.val_loss.__getitem__)
-    log_probs, targets = predict_log_probs(model, make_loader(small_val, 256))
+    log_probs, targets = log_probs_and_targets(model, eval_loader(small_val, 256))
     assert nn.functional.nll_loss(log_probs, targets).item() == pytest.approx(min(history.val_loss), rel=1e-5)
 
 
 def test_nan_loss_stops_training_with_a_message(split):
     set_seed(0)
-    model = NameClassifier(ModelConfig(8, readout="last"))
+    model = SequenceClassifier(ModelConfig(8, readout="last"))
     with torch.no_grad():
         model.h2o.bias.fill_(float("nan"))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(FloatingPointError, match="learning rate"):
-        train_epoch(model, make_loader(split.train[:64], 32), optimizer)
+        train_epoch(model, eval_loader(split.train[:64], 32), optimizer)
 
 
 def test_fit_with_cosine_schedule_ends_near_zero_lr(split, monkeypatch):
@@ -109,7 +109,7 @@ def test_fit_with_cosine_schedule_ends_near_zero_lr(split, monkeypatch):
 
     monkeypatch.setattr(torch.optim.Adam, "step", spy)
     recipe = Recipe(epochs=4, lr=1e-2, batch_size=64, patience=10, schedule="cosine", buckets=False)
-    fit(NameClassifier(ModelConfig(8, readout="last")), split.train[:128], split.val[:64], recipe, generator=g)
+    fit(SequenceClassifier(ModelConfig(8, readout="last")), split.train[:128], split.val[:64], recipe, generator=g)
     per_epoch = seen[::2]  # two batches per epoch
     assert per_epoch[0] == pytest.approx(1e-2)
     assert per_epoch == sorted(per_epoch, reverse=True) and per_epoch[-1] < 0.2e-2
@@ -124,10 +124,10 @@ def test_the_final_model_merges_one_model_per_seed(split):
     assert [seed for seed, _ in seen] == [3, 4] and merged.config.hidden_size == 16
     alone = train_final_model(small, seeds=[4], config=config, recipe=recipe)  # the same seed, trained again
     assert torch.equal(alone.h2o.weight, seen[1][1].h2o.weight)  # each seed's model depends on its seed only
-    x, lengths, _ = next(iter(make_loader(small.val, 64)))
+    x, lengths, _ = next(iter(eval_loader(small.val, 64)))
     with torch.no_grad():
-        logits = [model.h2o(model.encode(x, lengths)) for _, model in seen]
-        assert torch.allclose(merged.h2o(merged.encode(x, lengths)), sum(logits) / 2, atol=1e-5)
+        logits = [model.h2o(model.features(x, lengths)) for _, model in seen]
+        assert torch.allclose(merged.h2o(merged.features(x, lengths)), sum(logits) / 2, atol=1e-5)
 
 
 def test_a_nan_loss_stops_the_articles_loop_too():

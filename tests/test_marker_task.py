@@ -1,11 +1,11 @@
-"""Tests for rnn_tutorial.toy: the MLP, fixed-length names and the "but ..." marker task of notebook 1."""
+"""Tests for rnn_tutorial.marker_task: the MLP, fixed-length names and the "but ..." marker task of notebook 1."""
 import pytest
 import torch
 
 from rnn_tutorial.config import ModelConfig
 from rnn_tutorial.data import ALPHABET, N_LETTERS
-from rnn_tutorial.rnn import NameClassifier
-from rnn_tutorial.toy import (BAD, GOOD, LABELS, MARKER, MLP, VOCAB, accuracy_by_position, fixed_length,
+from rnn_tutorial.rnn import SequenceClassifier
+from rnn_tutorial.marker_task import (BAD, GOOD, LABELS, MARKER, MLP, VOCAB, accuracy_by_position, fixed_length,
                               make_marker_task, n_params, one_hot_window, train_full_batch)
 
 
@@ -78,10 +78,10 @@ def test_training_fits_the_seen_positions():
 
 
 def test_training_loss_is_the_true_loss_for_log_probability_models():
-    # NameClassifier returns log-probabilities, not logits: the recorded loss must still be their NLL
+    # SequenceClassifier returns log-probabilities, not logits: the recorded loss must still be their NLL
     torch.manual_seed(0)
     words, labels, _, lengths = task(n=50)
-    rnn = NameClassifier(ModelConfig(8, "hand", readout="last"), labels=LABELS, input_size=len(VOCAB))
+    rnn = SequenceClassifier(ModelConfig(8, "hand", readout="last"), labels=LABELS, input_size=len(VOCAB))
     with torch.no_grad():
         nll = torch.nn.functional.nll_loss(rnn(words, lengths), labels).item()
     losses = train_full_batch(rnn, (words, lengths), labels, steps=1)

@@ -83,7 +83,7 @@ def train_full_batch(model: nn.Module, inputs: tuple, labels: torch.Tensor, step
                      lr: float = 0.01) -> list[float]:
     """Adam on the whole training set at once, cross-entropy; returns the loss of every step.
 
-    The model may return logits (`MLP`) or log-probabilities (`NameClassifier`): cross-entropy applies
+    The model may return logits (`MLP`) or log-probabilities (`SequenceClassifier`): cross-entropy applies
     log-softmax first, and log-softmax leaves log-probabilities unchanged, so both give the true loss.
     """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
