@@ -205,16 +205,19 @@ def test_kit_downloads_are_on_the_teacher_pages():
         assert any(link.endswith(f"rnn-tutorial-kit-{edition}.zip") for link in links), edition
 
 
-def test_browser():
-    """tests/browser/site.mjs: pages load cleanly, formulas typeset, Chinese search (see its header)."""
+@pytest.mark.parametrize("script", ["site.mjs", "demo.mjs"])
+def test_browser(script):
+    """tests/browser/<script> on build/site/: pages, formulas and Chinese search (site.mjs), the demo (demo.mjs)."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("no Node.js: the browser test does not run")
     if not (ROOT / "node_modules" / "playwright-core").is_dir():
         pytest.skip("no node_modules/playwright-core (npm ci): the browser test does not run")
-    run = subprocess.run([node, "tests/browser/site.mjs", str(SITE)], cwd=ROOT, capture_output=True, text=True,
+    if not (ROOT / "tests" / "browser" / script).is_file():
+        pytest.fail(f"tests/browser/{script} is missing")
+    run = subprocess.run([node, f"tests/browser/{script}", str(SITE)], cwd=ROOT, capture_output=True, text=True,
                          timeout=900)
     if run.returncode == 0 and run.stdout.startswith("SKIP"):
         pytest.skip(run.stdout.strip())
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "PASS" in run.stdout
+    assert "PASS" in run.stdout, run.stdout
