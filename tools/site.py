@@ -6,6 +6,8 @@ demo/ is site/demo/ copied verbatim; MathJax comes from node_modules/mathjax (np
 Run with the site's environment: .venv-site/bin/python tools/site.py (the Makefile does).
 """
 import argparse
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -326,6 +328,13 @@ def build(out, kit_dir, work):
     else:
         print("site: no site/demo/ yet: the demo links will not resolve")
     (out / ".nojekyll").write_text("")
+    write_stamp(work / "built-from.json")
+
+
+def write_stamp(path):
+    """The SHA-256 of every file the site was built from: tests/test_site.py skips a site built from others."""
+    files = sorted({p for e in ("en", "zh") for p in site_pages(e)} | set(README.values()))
+    path.write_text(json.dumps({f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest() for f in files}, indent=1))
 
 
 def main(argv=None):
