@@ -30,10 +30,7 @@ INFERENCE_REPEATS = 3  # timed passes over the test split per inference mode (me
 
 def spawn(spec: dict) -> dict:
     """`measure.run(spec)` in a fresh process with one thread; its result dict."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    mirror = HERE.parent.parent / "shared" / "data" / "data.zip"  # the tests' offline copy, if there is one
-    if "RNN_TUTORIAL_DATA_URL" not in env and mirror.is_file():
-        env["RNN_TUTORIAL_DATA_URL"] = mirror.as_uri()
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")  # the data URL, if set, is inherited
     proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:

@@ -22,10 +22,11 @@ from rnn_tutorial.__main__ import main, parse
 from rnn_tutorial.checkpoints import load_checkpoint, save_checkpoint
 from rnn_tutorial.config import CHECKPOINT_NAME, FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig
 from rnn_tutorial.rnn import SequenceClassifier
+from rnn_tutorial.plumbing.paths import MODELS_DIR_ENV
 
 
 def run(*args: str, models_dir) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RNN_TUTORIAL_MODELS_DIR": str(models_dir)}
+    env = {**os.environ, MODELS_DIR_ENV: str(models_dir)}
     return subprocess.run([sys.executable, "-m", "rnn_tutorial", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
@@ -120,7 +121,7 @@ def test_a_model_worse_than_chance_does_not_replace_a_saved_one(trained, tmp_pat
 def test_a_closed_pipe_is_quiet(trained, tmp_path):
     names = tmp_path / "many.txt"
     names.write_text("Hinton\nSchmidhuber\nLi\n" * 20000)  # far more output than a pipe buffers
-    env = {**os.environ, "RNN_TUTORIAL_MODELS_DIR": str(trained)}
+    env = {**os.environ, MODELS_DIR_ENV: str(trained)}
     process = subprocess.Popen([sys.executable, "-m", "rnn_tutorial", "predict", "--file", str(names)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout.readline().startswith(b"Hinton:")
@@ -132,7 +133,7 @@ def test_a_closed_pipe_is_quiet(trained, tmp_path):
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 def test_ctrl_c_is_one_line(trained):
-    env = {**os.environ, "RNN_TUTORIAL_MODELS_DIR": str(trained)}
+    env = {**os.environ, MODELS_DIR_ENV: str(trained)}
     process = subprocess.Popen([sys.executable, "-m", "rnn_tutorial", "predict", "-", "--format", "tsv"], env=env,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout.readline() == "name\trank\tlanguage\tprobability\n"  # the model is loaded, stdin read next

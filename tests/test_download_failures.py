@@ -21,6 +21,7 @@ import pytest
 
 from rnn_tutorial.plumbing import download
 from rnn_tutorial.plumbing.download import EXPECTED, DataError, download_names, verify_names
+from rnn_tutorial.plumbing.paths import DATA_DIR_ENV, DATA_URL_ENV
 
 ARABIC = "data/names/Arabic.txt"
 
@@ -108,7 +109,7 @@ def fails(root: Path, url: str, match: str) -> DataError:
         download_names(root, url=url)
     assert_clean(root)
     message = str(excinfo.value)
-    assert "RNN_TUTORIAL_DATA_URL" in message and str(root / "data.zip") in message  # the manual route
+    assert DATA_URL_ENV in message and str(root / "data.zip") in message  # the manual route
     assert "\n" not in message
     return excinfo.value
 
@@ -338,7 +339,7 @@ def test_a_fetch_stopped_by_sigterm_leaves_no_temporary_folder(tmp_path, raw_ser
         time.sleep(30)
 
     state["answer"] = stall
-    env = {**os.environ, "RNN_TUTORIAL_DATA_DIR": str(tmp_path), "RNN_TUTORIAL_DATA_URL": url}
+    env = {**os.environ, DATA_DIR_ENV: str(tmp_path), DATA_URL_ENV: url}
     process = subprocess.Popen([sys.executable, "-m", "rnn_tutorial", "fetch"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert state["arrived"].wait(60)

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rnn_tutorial.plumbing.paths import DATA_URL_ENV
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 SERIES = ["01_why_rnn", "02_rnn_cell", "03_name_classification", "04_gradient_problems"]
@@ -45,10 +47,11 @@ def test_torch_is_the_cpu_build_everywhere():
     lines = requirement_lines(REQUIREMENTS)
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
     torch_lines = sorted(line for line in lines if line.startswith("torch=="))
+    version = pins(REQUIREMENTS)["torch"].removesuffix("+cpu")
     # Linux: the default index's torch is the CUDA build; the local version +cpu exists only on the CPU index
-    assert torch_lines == ['torch==2.13.0 ; sys_platform != "linux"', 'torch==2.13.0+cpu ; sys_platform == "linux"']
-    for readme in ("README.md", "README.zh.md"):  # and the READMEs say so
-        assert "`torch==2.13.0+cpu`" in (REPO / readme).read_text(encoding="utf-8")
+    assert torch_lines == [f'torch=={version} ; sys_platform != "linux"', f'torch=={version}+cpu ; sys_platform == "linux"']
+    for readme in ("README.md", "README.zh.md"):  # and the READMEs say so, with the same version
+        assert f"`torch=={version}+cpu`" in (REPO / readme).read_text(encoding="utf-8")
 
 
 def test_one_python_minimum():
@@ -56,18 +59,17 @@ def test_one_python_minimum():
     assert f"python={minimum}" in ENVIRONMENT["dependencies"]
     assert f"Python {minimum} or newer" in (REPO / "README.md").read_text()
     assert f"Python {minimum} or newer" in (REPO / "requirements.txt").read_text()
-    assert minimum == "3.11", "numpy 2.4, scikit-learn 1.9, matplotlib 3.11, ipykernel 7.4 and tomllib need 3.11"
 
 
 def test_package_requirements_stay_loose():
-    assert "torch>=2.2" in PYPROJECT["dependencies"]
+    assert any(d.startswith("torch>=") for d in PYPROJECT["dependencies"])
     assert not [d for d in PYPROJECT["dependencies"] if "==" in d]
 
 
 def test_ci_runs_the_readme_test_command_without_a_backend_override():
     ci = (REPO / ".ci" / "run").read_text()
     assert "make test" in ci and "make test" in (REPO / "README.md").read_text()
-    assert "MPLBACKEND" not in ci and "OMP_NUM_THREADS=1" in ci and "RNN_TUTORIAL_DATA_URL" in ci
+    assert "MPLBACKEND" not in ci and "OMP_NUM_THREADS=1" in ci and DATA_URL_ENV in ci
 
 
 def test_the_four_notebooks_exist():

@@ -27,12 +27,13 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from rnn_tutorial.plumbing.paths import MODELS_DIR_ENV  # the command line's models folder
+
 REPO = Path(__file__).resolve().parent.parent
 NUMERICS = {
     "native": {},
     "portable": {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE"},
 }
-MODELS_DIR_ENV = "RNN_TUTORIAL_MODELS_DIR"  # the command line's models folder; see rnn_tutorial's plumbing
 
 
 def parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
