@@ -95,6 +95,8 @@ def run_time(cells):
 
 
 def duration(seconds, edition="en"):
+    if seconds < 1:
+        return "不到 1 秒" if edition == "zh" else "under 1 s"
     minutes, seconds = divmod(round(seconds), 60)
     if edition == "zh":
         return f"{minutes} 分 {seconds} 秒" if minutes else f"{seconds} 秒"
@@ -102,12 +104,12 @@ def duration(seconds, edition="en"):
 
 
 def solution_cells(solution_nb):
-    """{exercise number: the cells of its solution}: the cells after its "**Exercise N.**" text."""
+    """{exercise number: the cells of its solution}: the cells after its text ("**Exercise N.**" or "N. ...")."""
     cells, current = {}, None
     for cell in solution_nb["cells"]:
-        number = re.match(r"\W*(?:Exercise|练习)\s*(\d+)", kit.source_text(cell))
+        number = re.match(r"\W*(?:Exercise|练习)\s*(\d+)|(\d+)\.\s", kit.source_text(cell))
         if cell["cell_type"] == "markdown" and number:
-            current = cells.setdefault(int(number.group(1)), [])
+            current = cells.setdefault(int(number.group(1) or number.group(2)), [])
         elif cell["cell_type"] == "markdown" and heading(cell, 2):
             current = None
         elif current is not None:
@@ -132,7 +134,7 @@ def notebook_rows(edition):
     lab, rows = LABELS[edition], []
     for path in sorted(NOTEBOOK_DIRS[edition].glob("*.ipynb")):
         nb = kit.read_notebook(path)
-        title = next(h for c in nb["cells"] if (h := heading(c, 1)))
+        title = next((h for c in nb["cells"] if (h := heading(c, 1))), path.stem)
         sections = [h for c in main_line_cells(nb) if (h := heading(c, 2)) and h not in FRAME[edition]]
         size = prose_size(nb, edition)
         (main, day), (full, _) = run_time(main_line_cells(nb)), run_time(nb["cells"])
