@@ -123,7 +123,7 @@ LABELS = {
     "en": {"class": "in class: its solution runs in {}", "home": "homework: its solution runs in {}",
            "untimed": "its solution's run time is not recorded", "none": "no worked solution yet",
            "unmeasured": "not recorded", "size": "{} words, about {} min", "join": "; ", "rate": 200},
-    "zh": {"class": "适合课堂：解答运行 {}", "home": "适合课后：解答运行 {}",
+    "zh": {"class": "适合课堂（解答运行时间：{}）", "home": "适合课后（解答运行时间：{}）",
            "untimed": "解答的运行时间没有记录", "none": "暂无解答",
            "unmeasured": "没有记录", "size": "{} 字，约 {} 分钟", "join": "；", "rate": 300},
 }
