@@ -1,4 +1,4 @@
-"""Notebook 1's plumbing: the article's MLP, fixed-length name encoding, and the "but ..." marker task.
+"""Notebook 1's "but ..." marker task, and the article's MLP with its fixed-length name encoding.
 
 Notebook 1 uses all of it to show why an MLP struggles with sequences ("The MLP and its precondition",
 with its problems 1 and 2); notebook 2 reuses `MLP`.

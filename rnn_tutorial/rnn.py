@@ -1,9 +1,10 @@
 """The RNN written by hand (H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)) and the models built on it, in reading order.
 
-Notebook 2 derives `RNNCell` ("The cell in code"), runs it over a name with `unroll` and `RNN` ("Shapes, one
-letter at a time") and corrects the article's `RNNDemo` ("The article's `RNNDemo`: two bugs and a mismatch").
-Then torch's cores behind the same interface (notebook 4, section 5), and the classifier notebooks 1, 3 and 4
-train (`SequenceClassifier`; notebook 3, section 5, "The fast way", merges seeds in its appendix).
+Notebook 2 writes one step by hand, then shows `RNNCell` and `unroll` ("The same step, made reusable:
+`RNNCell`") and corrects the article's `RNNDemo` ("The article's `RNNDemo`, corrected"). `RNN` runs the cell
+over a padded batch; torch's cores answer behind the same interface (notebook 4, section 5); the classifier
+notebooks 1, 3 and 4 train is `SequenceClassifier` (notebook 3, section 5, "The fast way"; seeds merged in its
+appendix).
 
 Every recurrent core, ours and torch's, answers `core(x, lengths)` with `(states, last_state)`:
 all states (batch, seq, hidden) and each sequence's state after its own last step (batch, hidden).
@@ -25,7 +26,8 @@ NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: 
 
 
 class RNNCell(nn.Module):
-    """One step of a vanilla RNN, with the formula's names and shapes (notebook 2, "The cell in code").
+    """One step of a vanilla RNN, with the formula's names and shapes (notebook 2, "The same step, made
+    reusable: `RNNCell`").
 
     `nonlinearity` is phi: "tanh" (the RNN), "identity" (the linear recurrence of notebook 4) or "relu"
     (the exercises of notebooks 2 and 4).
@@ -70,7 +72,7 @@ def unroll(cell: RNNCell, x: torch.Tensor, h_0: torch.Tensor | None = None) -> l
 
 
 class RNN(nn.Module):
-    """Runs an `RNNCell` over a padded batch (notebook 2, "Shapes, one letter at a time"); returns all
+    """Runs an `RNNCell` over a padded batch (the hand-written core of `SequenceClassifier`); returns all
     states and each sequence's state at its own last letter."""
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh"):
@@ -118,7 +120,7 @@ class Reading(NamedTuple):
 
 
 class RNNDemo(nn.Module):
-    """The article's model, corrected (notebook 2, "The article's `RNNDemo`: two bugs and a mismatch");
+    """The article's model, corrected (notebook 2, "The article's `RNNDemo`, corrected");
     `article_bugs=True` reproduces the published forward pass. Notebook 3, section 3 trains it with the
     article's loop.
 

@@ -1,4 +1,4 @@
-"""Issue 10, checkpoints: every bad file is one CheckpointError (a ValueError) saying what is wrong, checked
+"""Checkpoints: every bad file is one CheckpointError (a ValueError) saying what is wrong, checked
 before a model is built; saving is atomic, so a failed save or a concurrent reader never sees half a file."""
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def test_a_failed_save_keeps_the_previous_checkpoint(model, good, monkeypatch):
 
 @pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE is POSIX")
 def test_a_save_cut_by_a_file_size_limit_keeps_the_previous_checkpoint(good, tmp_path):
-    """The issue's own reproduction: a real write that fails halfway (EFBIG), in a child process."""
+    """A real write that fails halfway (EFBIG, a file-size limit), in a child process."""
     import subprocess
     import sys
     script = ("import resource, sys, torch\n"

@@ -1,5 +1,5 @@
 """`python -m rnn_tutorial train` then `predict`: the original tutorial's two scripts, end to end, and the
-issue-10 contract: every mistake is one line on stderr and a non-zero exit code, never a traceback.
+The contract: every mistake is one line on stderr and a non-zero exit code, never a traceback.
 
 Subprocesses where the real exit code, stderr or a signal matters; `main([...])` in-process for the
 table of usage errors (the same code path, without a torch import per case).

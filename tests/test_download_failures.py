@@ -1,4 +1,4 @@
-"""Issue 10, the downloader: every failure is one DataError with the manual fix; no user file is deleted,
+"""The downloader: every failure is one DataError with the manual fix; no user file is deleted,
 no partial names/ or temporary folder is left, fetches take turns, and sizes are capped.
 
 Loopback servers (raw bytes, so malformed answers can be sent) and temporary folders only.

@@ -44,7 +44,7 @@ def test_predict_many_names_the_bad_name(model):
         predict_many(model, ["Hinton", "42!"])
 
 
-# ---- issue 10 (length cap, k clamp) and issue 12 (the training prior, logit adjustment) ------------
+# ---- the length cap, the k clamp, and the training prior (logit adjustment) ----------------------
 
 def test_a_very_long_name_is_refused_quickly(model):
     with pytest.raises(ValueError, match="1000000 characters long; at most 100"):
