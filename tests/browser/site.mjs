@@ -43,7 +43,7 @@ async function checkPage(context, url, lang) {
   for (const tex of math.errors) problems.push(`TeX error: ${tex}`);
   if (lang && math.lang !== lang) problems.push(`lang="${math.lang}", expected "${lang}"`);
   if (lang && math.switch !== 1) problems.push(`${math.switch} links to the other edition, expected 1`);
-  return { problems, formulas: math.elements };
+  return { problems, formulas: math.elements, typeset: math.containers };
 }
 
 /** Search one edition for a word; the titles of the pages listed. */
@@ -67,7 +67,7 @@ async function main(siteDir) {
   }
   const server = await serveSite(siteDir);
   const browser = await openBrowser(NAME);
-  let failures = 0, formulas = 0, count = 0;
+  let failures = 0, formulas = 0, typeset = 0, count = 0;
   const report = (label, problems) => {
     failures += problems.length;
     for (const p of problems) console.log(`  ${label}: ${p}`);
@@ -82,9 +82,10 @@ async function main(siteDir) {
       const result = await checkPage(browser.context, `${server.origin}/${rel}`, lang);
       report(rel, result.problems);
       formulas += result.formulas;
+      typeset += result.typeset;
       count += 1;
     }
-    console.log(`${count} pages loaded, ${formulas} formulas typeset`);
+    console.log(`${count} pages loaded, ${typeset} of ${formulas} formulas typeset`);
     for (const [edition, word] of SEARCHES) {
       const result = await search(browser.context, server.origin, edition, word);
       report(`search ${edition} "${word}"`, result.problems);
