@@ -9,11 +9,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import signal
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
+from typing import TextIO
+
+if __name__ == "__main__":  # Ctrl-C while torch loads (the first second or two): one line, no traceback
+    signal.signal(signal.SIGINT, lambda signum, frame: (os.write(2, b"interrupted\n"), os._exit(130)))
 
 import torch
 
@@ -22,7 +28,7 @@ from .checkpoints import check_output_path, load_checkpoint, save_checkpoint
 from .config import (CHECKPOINT_NAME, CORES, FINAL_MODEL, FINAL_RECIPE, MAX_HIDDEN_SIZE, MERGED_SEEDS, READOUTS,
                      SPLIT_SEED, ModelConfig)
 from .data import Example, class_prior, load_split
-from .inference import encode_names, predict_encoded
+from .inference import MAX_NAME_LENGTH, encode_names, predict_encoded
 from .metrics import evaluate, log_probs_and_targets, prior_loss
 from .rnn import SequenceClassifier
 from .training import History, train_final_model
@@ -91,18 +97,23 @@ def predict_names(args: argparse.Namespace) -> None:
     failed = 0
     if args.format == "tsv":
         print("name\trank\tlanguage\tprobability")
-    typing = "-" in (args.file, *args.names) and sys.stdin.isatty()  # answer each typed name at once
+    typing = "-" in (args.file, *args.names) and sys.stdin is not None and sys.stdin.isatty()  # answer at once
     for chunk in chunks(read_names(args), 1 if typing else CHUNK):
-        encoded, errors = encode_names(chunk)
+        names = [name for name, _ in chunk]
+        encoded, errors = encode_names(names)
+        errors = [read_error or error for (_, read_error), error in zip(chunk, errors)]
         good = [i for i, error in enumerate(errors) if error is None]
-        for name, error in zip(chunk, errors):
+        for name, error in zip(names, errors):
             if error is not None:
                 print(f"{shorten(name)}: {error}", file=sys.stderr)
         failed += len(chunk) - len(good)
         results = predict_encoded(checkpoint.model, [encoded[i] for i in good], k=args.k,
                                   prior=checkpoint.class_prior, tau=tau)
+        if not all(math.isfinite(p) for guesses in results for _, p in guesses):
+            raise ValueError(f"{args.model} gives probabilities that are not numbers (its weights are too "
+                             "large: the training diverged?): retrain it")
         for i, guesses in zip(good, results):
-            print(FORMATS[args.format](chunk[i], guesses))
+            print(FORMATS[args.format](names[i], guesses))
     if failed:  # each bad name already has its line on stderr
         sys.exit(1)
 
@@ -113,31 +124,43 @@ def shorten(name: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[:width] + "..."
 
 
-def read_names(args: argparse.Namespace) -> Iterator[str]:
-    """The names from the arguments, then from `--file` (`-` is standard input), one per line, blanks skipped."""
+def read_names(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
+    """(name, None), or (start of a line, why it is no name), from the arguments, then from `--file` (`-` is
+    standard input), one per line, blanks skipped. Undecodable bytes stay visible as lone surrogates (which
+    `encode_names` refuses), as Python does for arguments."""
     for name in args.names:
         if name == "-":
             yield from lines(standard_input())
         else:
-            yield name
+            yield name, None
     if args.file == "-":
         yield from lines(standard_input())
     elif args.file is not None:
-        with open(args.file, encoding="utf-8", errors="replace") as f:
+        with open(args.file, encoding="utf-8", errors="surrogateescape") as f:
             yield from lines(f)
 
 
-def standard_input() -> Iterator[str]:
-    """Lines of standard input decoded as UTF-8 (undecodable bytes become U+FFFD, which no name uses)."""
-    return (raw.decode("utf-8", "replace") for raw in sys.stdin.buffer)
+def standard_input() -> TextIO:
+    """Standard input read like `--file`: UTF-8 (undecodable bytes kept as surrogates), any line ending."""
+    if sys.stdin is None:
+        raise ValueError("standard input is closed: give the names as arguments or with --file FILE")
+    sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape", newline=None)
+    return sys.stdin
 
 
-def lines(stream: Iterable[str]) -> Iterator[str]:
-    """Non-blank lines without their line ending."""
-    return (line.rstrip("\r\n") for line in stream if line.strip())
+def lines(stream: TextIO, cap: int = MAX_NAME_LENGTH + 2) -> Iterator[tuple[str, str | None]]:
+    """Non-blank lines without their line ending, read at most `cap` characters at a time (an endless line
+    costs no memory): an over-long line is reported as one bad name, and reading goes on after it."""
+    while line := stream.readline(cap):
+        if len(line) == cap and not line.endswith("\n"):
+            yield line, f"the line is longer than {MAX_NAME_LENGTH} characters (no name is)"
+            while (rest := stream.readline(cap)) and not rest.endswith("\n"):
+                pass
+        elif line.strip():
+            yield line.rstrip("\n"), None
 
 
-def chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+def chunks(items: Iterable, size: int) -> Iterator[list]:
     """Consecutive lists of up to `size` items."""
     chunk = []
     for item in items:
@@ -163,7 +186,7 @@ def as_tsv(name: str, guesses: list[tuple[str, float]]) -> str:
 def as_json(name: str, guesses: list[tuple[str, float]]) -> str:
     """One JSON object per line: {"name": ..., "predictions": [{"language": ..., "probability": ...}]}."""
     return json.dumps({"name": name, "predictions": [{"language": lang, "probability": round(p, 6)}
-                                                     for lang, p in guesses]}, ensure_ascii=False)
+                                                     for lang, p in guesses]}, allow_nan=False)  # strict, ASCII
 
 
 FORMATS = {"text": as_text, "tsv": as_tsv, "json": as_json}
@@ -225,6 +248,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.command == "train" and args.seeds > 1 and args.core != "hand":
         parser.error("merging several seeds needs --core hand; use --seeds 1 for torch's cores")
+    if args.command == "train" and args.seeds * args.hidden_size > MAX_HIDDEN_SIZE:  # before hours of training
+        parser.error(f"--seeds {args.seeds} models of --hidden-size {args.hidden_size} merge into one of "
+                     f"{args.seeds * args.hidden_size}, more than {MAX_HIDDEN_SIZE}: lower one of them")
     if args.command == "predict":
         if not args.names and args.file is None:
             parser.error("give names as arguments, or --file FILE (- for standard input)")
@@ -237,7 +263,15 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is KeyboardInterrupt again (see the top)
+    if sys.stderr is None:  # started with stderr closed (2>&-): messages go nowhere, but nothing crashes
+        sys.stderr = open(os.devnull, "w")
     args = parse(argv)
+    if sys.stdout is None:
+        sys.exit("error: standard output is closed (>&-), so nothing was done: "
+                 "send it somewhere, e.g. > /dev/null")
+    with suppress(AttributeError):  # a name or folder the output's encoding lacks is escaped, not fatal
+        sys.stdout.reconfigure(errors="backslashreplace")
     previous = signal.signal(signal.SIGTERM, _terminate)
     command = {"fetch": fetch, "train": train, "predict": predict_names, "where": where}[args.command]
     try:

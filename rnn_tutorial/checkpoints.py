@@ -36,7 +36,11 @@ def save_checkpoint(model: SequenceClassifier, path: str | Path, class_prior: to
     }
     if class_prior is not None:
         checkpoint["class_prior"] = checked_prior(class_prior, len(LANGUAGES), "the prior to save").tolist()
-    return write_atomically(path, lambda out: torch.save(checkpoint, out))  # all of it, or the old file
+    try:  # all of it, or the old file; and only a file that loads back replaces it
+        return write_atomically(path, lambda out: torch.save(checkpoint, out), check=load_checkpoint)
+    except CheckpointError as e:
+        raise ValueError(f"{path} was not saved, because it would not load back (any previous file there "
+                         f"is unchanged): {e}") from None
 
 
 @dataclass

@@ -7,6 +7,7 @@ all import them from here.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 CORES = ("hand", "rnn", "gru", "lstm")  # our RNN, then torch's nn.RNN, nn.GRU, nn.LSTM
@@ -68,6 +69,14 @@ class Recipe:
     clip: float | None = None
 
     def __post_init__(self) -> None:
+        for name, ok in (("epochs", type(self.epochs) is int and self.epochs >= 1),
+                         ("lr", isinstance(self.lr, (int, float)) and 0 < self.lr < math.inf),
+                         ("batch_size", type(self.batch_size) is int and self.batch_size >= 1),
+                         ("patience", type(self.patience) is int and self.patience >= 0),
+                         ("clip", self.clip is None or isinstance(self.clip, (int, float)) and self.clip > 0)):
+            if not ok:
+                raise ValueError(f"Recipe: {name} {getattr(self, name)!r} is out of range (epochs, batch_size >= 1; "
+                                 "lr, clip > 0; patience >= 0)")
         if self.sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}")
         if self.schedule not in SCHEDULES:

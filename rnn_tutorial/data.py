@@ -129,6 +129,8 @@ def make_split(names: dict[str, list[str]], val: float = 0.1, test: float = 0.1,
     A name under several languages is stratified by its rarest one, so small classes keep
     their share of the test set.
     """
+    if not all(isinstance(s, (int, float)) and 0 <= s < 1 for s in (val, test)) or val + test >= 1:
+        raise ValueError(f"val and test must be shares in [0, 1) leaving some names for training, got {val=}, {test=}")
     pairs = sorted({(n, LANGUAGES.index(lang)) for lang, ns in names.items() for n in ns})
     labels_of = defaultdict(list)
     for n, y in pairs:
@@ -160,6 +162,8 @@ def targets_of(examples: list[Example]) -> torch.Tensor:
 
 def label_counts(examples: list[Example], n_labels: int = len(LANGUAGES)) -> torch.Tensor:
     """(n_labels,) how many of `examples` carry each label."""
+    if not all(isinstance(y, int) and 0 <= y < n_labels for _, y in examples):
+        raise ValueError(f"examples must be (name, label) pairs with labels in 0..{n_labels - 1}")
     return torch.bincount(targets_of(examples), minlength=n_labels)
 
 

@@ -39,6 +39,8 @@ def encode_name(name: str) -> list[int]:
     """`letter_indices` with a length cap: ValueError for names longer than MAX_NAME_LENGTH characters."""
     if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
         raise ValueError(f"the name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are accepted")
+    if isinstance(name, str) and any("\ud800" <= c <= "\udfff" for c in name):  # how Python keeps undecodable bytes
+        raise ValueError("the name is not valid UTF-8 text (save the file as UTF-8)")
     return letter_indices(name)
 
 
@@ -104,6 +106,8 @@ def predict_encoded(model: SequenceClassifier, encoded: list[list[int]], k: int 
 def predict_many(model: SequenceClassifier, names: list[str], k: int = 3, batch_size: int = 256,
                  prior: torch.Tensor | None = None, tau: float = 0.0) -> list[list[tuple[str, float]]]:
     """`predict` for many names in batches of similar length; ValueError naming the first unusable name."""
+    if isinstance(names, str) or not isinstance(k, int) or k < 1 or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError("predict_many needs names as a list of strings (one name: [name]), k >= 1, batch_size >= 1")
     encoded, errors = encode_names(names)
     for position, error in enumerate(errors, 1):
         if error is not None:

@@ -75,7 +75,7 @@ BAD_FILES = {  # name -> (how to spoil a good checkpoint, what the error must sa
     "wrong-shape": (lambda p: edited(p, set_weight("core.cell.W_hh", torch.zeros(9, 9))), "shape \\(9, 9\\)"),
     "bigger-than-weights": (lambda p: edited(p, set_hparam("hidden_size", 4000)), "hidden size 4000 needs"),
     "missing-weight": (lambda p: edited(p, lambda c: c["state_dict"].pop("h2o.bias")), "has weights"),
-    "integer-weight": (lambda p: edited(p, set_weight("h2o.bias", torch.zeros(18, dtype=torch.long))), "finite"),
+    "integer-weight": (lambda p: edited(p, set_weight("h2o.bias", torch.zeros(18, dtype=torch.long))), "float tensors"),
     "nan-weight": (lambda p: edited(p, nan_weight), "NaN"),
     "labels": (lambda p: edited(p, lambda c: c.__setitem__("labels", ["Russian"])), "labels"),
     "labels-two": (lambda p: edited(p, lambda c: c.__setitem__("labels", ["Russian", "Arabic"])), "labels"),

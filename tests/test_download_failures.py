@@ -282,6 +282,7 @@ def test_stale_temporary_folders_are_removed(fetched):
     stale = fetched / ".download-killed"
     (stale / "names").mkdir(parents=True)
     (stale / "data.zip").write_bytes(b"x" * 1000)
+    (stale / download.TEMP_MARK).touch()  # the mark inside every temporary folder a fetch creates
     with download._locked(fetched):  # while a fetch runs, its temporary folder is not stale: left alone
         assert download_names(fetched) == fetched / "names"  # and a reader does not wait for the fetch
         assert stale.exists()

@@ -23,15 +23,16 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator, NamedTuple
 
-from .paths import DATA_DIR_ENV, DATA_URL_ENV, data_dir
+from .paths import DATA_DIR_ENV, DATA_URL_ENV, data_dir, open_regular
 
 OFFICIAL_URL = "https://download.pytorch.org/tutorial/data.zip"
 MEMBER_DIR = "data/names/"
 LOCK_NAME = ".fetch.lock"  # kept in the data folder: serialises fetches of that folder
 TEMP_PREFIX = ".download-"  # temporary folders; one left by a killed run is removed by the next fetch
+TEMP_MARK = ".rnn-tutorial-temporary"  # inside each of them: only a folder holding it is ever removed
 MAX_DOWNLOAD_BYTES = 64 * 2**20  # the official archive (surnames plus an English-French corpus) is about 3 MB
-DOWNLOAD_SECONDS = 600.0  # a download still running after this is abandoned (an endless or stalled response)
-TIMEOUT_SECONDS = 60.0  # per network operation
+DOWNLOAD_SECONDS = 600.0  # a download still running after this is abandoned (an endless or trickling response)
+TIMEOUT_SECONDS = 60.0  # per network operation; a fetch waits at most both for another fetch of its folder
 
 
 class Expected(NamedTuple):
@@ -108,12 +109,16 @@ def verify_names(names_dir: Path) -> list[str]:
     problems = []
     for lang, expected in EXPECTED.items():
         try:
-            data = (names_dir / f"{lang}.txt").read_bytes()
+            with open_regular(names_dir / f"{lang}.txt", expected.size, "names file") as f:
+                data = f.read()
         except FileNotFoundError:
             problems.append(f"{lang}.txt missing")
             continue
         except OSError as e:
             problems.append(f"{lang}.txt unreadable ({e.strerror or e})")
+            continue
+        except ValueError as e:  # a pipe, a device, or too large
+            problems.append(f"{lang}.txt: {str(e).split(' is ', 1)[-1]}")
             continue
         lines = sum(1 for line in data.decode("utf-8", "replace").split("\n") if line.strip())
         if lines != expected.lines:
@@ -131,8 +136,10 @@ def _ready(names_dir: Path) -> bool:
 
 
 def _stale_temporaries(root: Path) -> list[Path]:
-    """Temporary folders of earlier fetches (only ever present while a fetch runs, or after a killed one)."""
-    return sorted(root.glob(TEMP_PREFIX + "*")) if root.is_dir() else []
+    """Temporary folders of earlier fetches (only ever present while a fetch runs, or after a killed one),
+    recognised by the mark inside, not by name: a folder of yours with the same prefix is left alone."""
+    found = root.glob(TEMP_PREFIX + "*") if root.is_dir() else []
+    return sorted(p for p in found if not p.is_symlink() and (p / TEMP_MARK).is_file())
 
 
 def _clean_up_if_idle(root: Path) -> None:
@@ -154,31 +161,48 @@ def _remove_stale_temporaries(root: Path) -> None:
 
 @contextmanager
 def _locked(root: Path, wait: bool = True) -> Iterator[None]:
-    """Hold an exclusive lock on `<root>/.fetch.lock`: a second fetch waits for the first to finish.
+    """Hold an exclusive lock on `<root>/.fetch.lock`: a second fetch says so and waits for the first to
+    finish, at most DOWNLOAD_SECONDS + TIMEOUT_SECONDS (then DataError).
 
     With `wait=False`, OSError at once if another process holds it.
     """
     with open(root / LOCK_NAME, "a+b") as lock:
-        if os.name == "nt":
-            import msvcrt  # LK_LOCK retries for about 10 s, then OSError
-            lock.seek(0)
-            msvcrt.locking(lock.fileno(), msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        if not _lock(lock):
+            if not wait:
+                raise BlockingIOError(f"another fetch of {root} is running")
+            print(f"rnn_tutorial: waiting for another fetch of {root}", file=sys.stderr)
+            cap = DOWNLOAD_SECONDS + TIMEOUT_SECONDS
+            deadline = time.monotonic() + cap
+            while not _lock(lock):
+                if time.monotonic() > deadline:
+                    raise DataError(f"another fetch of {root} has held it for more than {cap:.0f} s: "
+                                    "let it finish or stop it, then run again")
+                time.sleep(0.25)
         try:
             yield
         finally:  # closing the file releases the lock too; unlock explicitly for clarity
-            if os.name == "nt":
-                lock.seek(0)
-                msvcrt.locking(lock.fileno(), msvcrt.LK_UNLCK, 1)
-            else:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            _lock(lock, unlock=True)
+
+
+def _lock(lock: BinaryIO, unlock: bool = False) -> bool:
+    """Take (without waiting) or release the lock on the open file `lock` -> whether it is now as asked."""
+    try:
+        if os.name == "nt":
+            import msvcrt
+            lock.seek(0)
+            msvcrt.locking(lock.fileno(), msvcrt.LK_UNLCK if unlock else msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN if unlock else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except (BlockingIOError, PermissionError):  # another process holds it (msvcrt: PermissionError)
+        return False
 
 
 def _install(root: Path, names_dir: Path, url: str | None) -> None:
     """Fetch, unpack and verify into a temporary folder, then rename it to `names_dir` in one step."""
     with tempfile.TemporaryDirectory(dir=root, prefix=TEMP_PREFIX) as tmp:
+        (Path(tmp) / TEMP_MARK).touch()
         by_hand = root / "data.zip"
         archive = by_hand if by_hand.is_file() else Path(tmp) / "data.zip"
         if archive != by_hand:
@@ -221,8 +245,13 @@ def _fetch(url: str, dest: Path, root: Path) -> None:
     if scheme not in ("http", "https", "file"):
         raise DataError(f"{url!r} is not an http://, https:// or file:// URL. {manual}")
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response, open(dest, "wb") as out:
-            expected = _content_length(response.headers.get("Content-Length"))
+        if scheme == "file":  # a regular file only (a named pipe would block, a device never end)
+            source = open_regular(urllib.request.url2pathname(urllib.parse.urlsplit(url).path),
+                                  MAX_DOWNLOAD_BYTES, "data.zip")
+        else:
+            source = urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS)
+        with source as response, open(dest, "wb") as out:
+            expected = _content_length(getattr(response, "headers", {}).get("Content-Length"))
             size = _copy_capped(response, out)
     except urllib.error.HTTPError as e:
         raise DataError(f"could not download {url}: HTTP {e.code} {e.reason}. {manual}") from e
@@ -245,9 +274,12 @@ def _content_length(header: str | None) -> int | None:
 
 
 def _copy_capped(source: BinaryIO, out: BinaryIO, chunk: int = 2**20) -> int:
-    """Copy `source` to `out` in chunks; DataError past MAX_DOWNLOAD_BYTES or DOWNLOAD_SECONDS. -> bytes copied."""
+    """Copy `source` to `out` in chunks; DataError past MAX_DOWNLOAD_BYTES or DOWNLOAD_SECONDS. -> bytes copied.
+
+    read1 returns whatever has arrived, so the time is checked after every chunk, however small.
+    """
     start, size = time.monotonic(), 0
-    while block := source.read(chunk):
+    while block := source.read1(chunk):
         size += len(block)
         if size > MAX_DOWNLOAD_BYTES:
             raise DataError(f"the response is larger than {MAX_DOWNLOAD_BYTES} bytes (not the surnames archive)")

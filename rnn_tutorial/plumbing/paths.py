@@ -1,8 +1,11 @@
-"""Where files go, and the names of the environment variables that move them (all of them, here)."""
+"""Where files go, the names of the environment variables that move them (all of them, here), and how a
+file the project reads is opened (regular files only)."""
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+from typing import BinaryIO
 
 import platformdirs
 
@@ -36,3 +39,19 @@ def models_dir() -> Path:
     """Where the command line keeps its model: `$RNN_TUTORIAL_MODELS_DIR`, else `<checkout>/models`, else a
     per-user folder."""
     return Path(os.environ.get(MODELS_DIR_ENV) or _home("models"))
+
+
+def open_regular(path: str | Path, max_bytes: int, what: str = "file") -> BinaryIO:
+    """`path` opened for reading if it is a regular file of at most `max_bytes`; ValueError saying what it is if not.
+
+    Opened without blocking and checked on the open file, so a named pipe, a device such as /dev/zero or a
+    link to one is refused at once instead of waited on or read for ever.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    mode, size = os.fstat(fd).st_mode, os.fstat(fd).st_size
+    if stat.S_ISREG(mode) and size <= max_bytes:
+        return os.fdopen(fd, "rb")
+    os.close(fd)
+    kind = "a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+    raise ValueError(f"{path} is {kind}, not a regular {what}" if not stat.S_ISREG(mode) else
+                     f"{path} is {size} bytes, more than a {what} can be ({max_bytes})")
