@@ -25,8 +25,8 @@ import torch
 
 from .batching import eval_loader
 from .checkpoints import check_output_path, load_checkpoint, save_checkpoint
-from .config import (CHECKPOINT_NAME, CORES, FINAL_MODEL, FINAL_RECIPE, MAX_HIDDEN_SIZE, MERGED_SEEDS, READOUTS,
-                     SPLIT_SEED, ModelConfig)
+from .config import (CHECKPOINT_NAME, CORES, FINAL_MODEL, FINAL_RECIPE, FINAL_SEEDS, MAX_HIDDEN_SIZE, READOUTS,
+                     SIMPLE_MODEL, SIMPLE_RECIPE, SPLIT_SEED, ModelConfig, Recipe)
 from .data import Example, class_prior, load_split
 from .inference import MAX_NAME_LENGTH, encode_names, predict_encoded
 from .metrics import evaluate, log_probs_and_targets, prior_loss
@@ -42,11 +42,11 @@ CHUNK = 4096  # names predicted per batch when they come from a file or stdin
 # ---- train -----------------------------------------------------------------------------------
 
 def train(args: argparse.Namespace) -> None:
-    """Notebook 3's final recipe: `--seeds` hand-written RNNs on the leakage-free split, merged into one."""
+    """The final model (config.FINAL_MODEL, FINAL_RECIPE) on the leakage-free split; several `--seeds` are
+    merged into one model (hand core only)."""
     check_output_path(args.model)  # before the training, not after it
     torch.set_num_threads(1)  # results repeat run to run, and a busy second core cannot slow training many-fold
-    config = ModelConfig(hidden_size=args.hidden_size, core=args.core, readout=args.readout, dropout=args.dropout)
-    recipe = dataclasses.replace(FINAL_RECIPE, epochs=args.epochs, lr=args.lr)
+    config, recipe = train_setup(args)
     split = load_split()
 
     def report(seed: int, model: SequenceClassifier, history: History) -> None:
@@ -66,6 +66,18 @@ def train(args: argparse.Namespace) -> None:
                            seeds=list(range(args.seeds)), split_seed=SPLIT_SEED, val_loss=val_loss,
                            test_accuracy=scores.accuracy, test_macro_f1=scores.macro_f1)
     print(f"saved {path}")
+
+
+def train_setup(args: argparse.Namespace) -> tuple[ModelConfig, Recipe]:
+    """FINAL_MODEL and FINAL_RECIPE, or for `--core hand` notebook 3's SIMPLE_MODEL and SIMPLE_RECIPE (one-hot
+    letters, no n-gram bag: seeds can merge), with the values given on the command line."""
+    model, recipe = (SIMPLE_MODEL, SIMPLE_RECIPE) if args.core == "hand" else (FINAL_MODEL, FINAL_RECIPE)
+
+    def given(**values):
+        return {key: value for key, value in values.items() if value is not None}
+    return (dataclasses.replace(model, core=args.core,
+                                **given(hidden_size=args.hidden_size, readout=args.readout, dropout=args.dropout)),
+            dataclasses.replace(recipe, **given(epochs=args.epochs, lr=args.lr)))
 
 
 def refuse_if_no_better_than_chance(model: SequenceClassifier, val: list[Example], prior: torch.Tensor,
@@ -219,13 +231,18 @@ def build_parser() -> OneLineParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("fetch", help="download and verify the surnames data")
     p_train = sub.add_parser("train", help="train and save the default model")
-    p_train.add_argument("--core", choices=CORES, default=FINAL_MODEL.core)
-    p_train.add_argument("--hidden-size", type=int_in(1, MAX_HIDDEN_SIZE), default=FINAL_MODEL.hidden_size)
-    p_train.add_argument("--readout", choices=READOUTS, default=FINAL_MODEL.readout)
-    p_train.add_argument("--dropout", type=float_in(0, 1, high_open=True), default=FINAL_MODEL.dropout)
-    p_train.add_argument("--lr", type=float_in(0, 10, low_open=True), default=FINAL_RECIPE.lr)
-    p_train.add_argument("--epochs", type=int_in(1, 10_000), default=FINAL_RECIPE.epochs)
-    p_train.add_argument("--seeds", type=int_in(1, 64), default=MERGED_SEEDS,
+    p_train.add_argument("--core", choices=CORES, default=FINAL_MODEL.core,
+                         help="hand: notebook 3's simple model (one-hot letters, no n-gram bag, several seeds merge)")
+    p_train.add_argument("--hidden-size", type=int_in(1, MAX_HIDDEN_SIZE), default=None,
+                         help=f"default {FINAL_MODEL.hidden_size} (--core hand: {SIMPLE_MODEL.hidden_size})")
+    p_train.add_argument("--readout", choices=READOUTS,
+                         help=f"default {FINAL_MODEL.readout} (--core hand: {SIMPLE_MODEL.readout})")
+    p_train.add_argument("--dropout", type=float_in(0, 1, high_open=True), default=None,
+                         help=f"default {FINAL_MODEL.dropout:g} (--core hand: {SIMPLE_MODEL.dropout:g})")
+    p_train.add_argument("--lr", type=float_in(0, 10, low_open=True), help=f"default {FINAL_RECIPE.lr:g}")
+    p_train.add_argument("--epochs", type=int_in(1, 10_000),
+                         help=f"default {FINAL_RECIPE.epochs} (--core hand: {SIMPLE_RECIPE.epochs})")
+    p_train.add_argument("--seeds", type=int_in(1, 64), default=len(FINAL_SEEDS),
                          help="models to train and merge (hand core only)")
     p_train.add_argument("--force", action="store_true",
                          help="save the model even if its validation loss is no better than chance")
@@ -248,9 +265,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.command == "train" and args.seeds > 1 and args.core != "hand":
         parser.error("merging several seeds needs --core hand; use --seeds 1 for torch's cores")
-    if args.command == "train" and args.seeds * args.hidden_size > MAX_HIDDEN_SIZE:  # before hours of training
-        parser.error(f"--seeds {args.seeds} models of --hidden-size {args.hidden_size} merge into one of "
-                     f"{args.seeds * args.hidden_size}, more than {MAX_HIDDEN_SIZE}: lower one of them")
+    hidden = args.command == "train" and train_setup(args)[0].hidden_size
+    if args.command == "train" and args.seeds * hidden > MAX_HIDDEN_SIZE:  # before hours of training
+        parser.error(f"--seeds {args.seeds} models of --hidden-size {hidden} merge into one of "
+                     f"{args.seeds * hidden}, more than {MAX_HIDDEN_SIZE}: lower one of them")
     if args.command == "predict":
         if not args.names and args.file is None:
             parser.error("give names as arguments, or --file FILE (- for standard input)")

@@ -20,7 +20,8 @@ from .plumbing.checks import (CheckpointError, check_structure, check_weights, c
 from .rnn import SequenceClassifier
 
 REQUIRED_KEYS = ("state_dict", "alphabet", "labels", "hparams", "info")
-OPTIONAL_KEYS = ("class_prior",)
+OPTIONAL_KEYS = ("class_prior", "ngrams")
+LATER_HPARAMS = {"embedding_size": 0, "bidirectional": False, "ngrams": False}  # what files saved before them mean
 __all__ = ["Checkpoint", "CheckpointError", "check_output_path", "load_checkpoint", "save_checkpoint"]
 
 
@@ -34,6 +35,8 @@ def save_checkpoint(model: SequenceClassifier, path: str | Path, class_prior: to
         "labels": list(model.labels),
         "info": info,
     }
+    if model.bag is not None:
+        checkpoint["ngrams"] = model.bag.vocabulary  # the bag's rows, in order
     if class_prior is not None:
         checkpoint["class_prior"] = checked_prior(class_prior, len(LANGUAGES), "the prior to save").tolist()
     try:  # all of it, or the old file; and only a file that loads back replaces it
@@ -56,13 +59,25 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     name = Path(path).name
     raw = load_weights_only(path)  # torch.load(weights_only=True): no code in the file can run
     check_structure(raw, name, REQUIRED_KEYS, OPTIONAL_KEYS, ALPHABET, LANGUAGES)
-    config = checked_config(raw["hparams"], ModelConfig, name)
-    check_weights(raw["state_dict"], lambda: SequenceClassifier(config), name,
+    hparams = raw["hparams"]
+    config = checked_config(LATER_HPARAMS | hparams if isinstance(hparams, dict) else hparams, ModelConfig, name)
+    vocabulary = checked_vocabulary(raw.get("ngrams"), config, name)
+    check_weights(raw["state_dict"], lambda: SequenceClassifier(config, ngram_vocabulary=vocabulary), name,
                   f"{config.core} model with hidden size {config.hidden_size}")
-    model = SequenceClassifier(config)
+    model = SequenceClassifier(config, ngram_vocabulary=vocabulary)
     model.load_state_dict(raw["state_dict"])
     prior = raw.get("class_prior")
     return Checkpoint(model.eval(), None if prior is None else checked_prior(prior, len(LANGUAGES), name), raw["info"])
+
+
+def checked_vocabulary(vocabulary, config: ModelConfig, name: str) -> list[str] | None:
+    """The n-gram vocabulary a model with `config.ngrams` needs (a list of strings), else None; CheckpointError if not."""
+    if config.ngrams != (vocabulary is not None):
+        raise CheckpointError(f"{name}: ngrams={config.ngrams} but the n-gram vocabulary is "
+                              f"{'missing' if vocabulary is None else 'present'}")
+    if vocabulary is not None and not (isinstance(vocabulary, list) and all(isinstance(g, str) for g in vocabulary)):
+        raise CheckpointError(f"{name}: the n-gram vocabulary is not a list of strings")
+    return vocabulary
 
 
 def check_output_path(path: str | Path) -> Path:

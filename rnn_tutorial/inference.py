@@ -12,6 +12,7 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from .data import letter_indices
+from .metrics import score
 from .rnn import SequenceClassifier
 
 MAX_NAME_LENGTH = 100  # characters; the longest surname in the data has 20
@@ -31,6 +32,19 @@ def adjust_logits(log_probs: torch.Tensor, train_prior: torch.Tensor, tau: float
     if train_prior.shape != log_probs.shape[-1:] or not positive:
         raise ValueError(f"the prior must hold {log_probs.shape[-1]} positive finite shares, got {train_prior.tolist()}")
     return torch.log_softmax(log_probs - tau * train_prior.log(), dim=-1)
+
+
+TAUS = tuple(i / 10 for i in range(11))  # 0, 0.1, ..., 1: the strengths `choose_tau` tries
+
+
+def choose_tau(log_probs: torch.Tensor, targets: torch.Tensor, train_prior: torch.Tensor,
+               taus: tuple[float, ...] = TAUS, slack: float = 0.005) -> float:
+    """On validation log-probs (n, n_labels) and targets (n,): of the taus whose accuracy is at most `slack`
+    below tau = 0's, the one with the best macro-F1 (the first of equals). Never choose it on the test part."""
+    at_zero = score(log_probs, targets).accuracy
+    kept = [(score(adjust_logits(log_probs, train_prior, tau), targets), tau) for tau in taus]
+    kept = [(s.macro_f1, -i, tau) for i, (s, tau) in enumerate(kept) if s.accuracy >= at_zero - slack]
+    return max(kept)[2]
 
 
 # ---- prediction ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .config import CORES, ModelConfig
 from .data import LANGUAGES, N_LETTERS
+from .ngrams import NgramBag, decode
 
 NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z}
 
@@ -192,7 +193,10 @@ class TorchCore:
         else:
             packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             states = pad_packed_sequence(super().forward(packed)[0], batch_first=True, total_length=x.shape[1])[0]
-        return states, last_states(states, lengths)
+        last = last_states(states, lengths)
+        if self.bidirectional:  # (batch, seq, 2 * hidden): the backward half reads the name from its end to step 1
+            last = torch.cat([last[:, :self.hidden_size], states[:, 0, self.hidden_size:]], dim=1)
+        return states, last
 
     def recurrent_weights(self) -> nn.Parameter:
         """torch's weight_hh_l0 (blocks * hidden, hidden): one recurrent block per gate (and candidate)."""
@@ -221,14 +225,17 @@ class LSTMCore(TorchCore, nn.LSTM):
     """torch's nn.LSTM behind the `(states, last_state)` interface (the states are H_t; C_t stays inside)."""
 
 
-def make_core(core: str, input_size: int, hidden_size: int) -> nn.Module:
-    """"hand" -> our `RNN`; "rnn", "gru", "lstm" -> torch's layer; every one answers (x, lengths) -> (states, last)."""
+def make_core(core: str, input_size: int, hidden_size: int, bidirectional: bool = False) -> nn.Module:
+    """"hand" -> our `RNN`; "rnn", "gru", "lstm" -> torch's layer; every one answers (x, lengths) -> (states, last).
+    `bidirectional` (torch's cores): states and last state are (..., 2 * hidden), forward then backward."""
     if core not in CORES:
         raise ValueError(f"core must be one of {CORES}, got {core!r}")
     if core == "hand":
+        if bidirectional:
+            raise ValueError("bidirectional needs one of torch's cores, not 'hand'")
         return RNN(input_size, hidden_size)
     layer = {"rnn": TorchRNNCore, "gru": GRUCore, "lstm": LSTMCore}[core]
-    return layer(input_size, hidden_size, batch_first=True)
+    return layer(input_size, hidden_size, batch_first=True, bidirectional=bidirectional)
 
 
 class SequenceClassifier(nn.Module):
@@ -237,31 +244,46 @@ class SequenceClassifier(nn.Module):
 
     `config.core` is "hand" (our `RNN`) or one of torch's "rnn", "gru", "lstm"; `config.readout` "last"
     classifies the state after the last step, "max" the element-wise maximum of the states over the
-    sequence's steps. The input is letter indices (one-hot rows in effect) or float rows (batch, seq, input_size).
+    sequence's steps, "max+last" both side by side. The input is letter indices (one-hot rows in effect) or
+    float rows (batch, seq, input_size). The final model (config.FINAL_MODEL, notebook 3, "Going deeper: a
+    stronger model") adds learned letter vectors (`embedding_size`), a backward core (`bidirectional`) and the
+    logits of an n-gram bag (`ngrams`, whose rows are the n-grams of `ngram_vocabulary`).
     """
 
     def __init__(self, config: ModelConfig = ModelConfig(), labels: tuple[str, ...] = LANGUAGES,
-                 input_size: int = N_LETTERS):
+                 input_size: int = N_LETTERS, ngram_vocabulary: list[str] | None = None):
         super().__init__()
         self.config, self.labels, self.input_size = config, tuple(labels), input_size
-        self.core = make_core(config.core, input_size, config.hidden_size)
+        if config.ngrams and ngram_vocabulary is None:
+            raise ValueError("a model with ngrams=True needs its ngram_vocabulary (ngrams.ngram_vocabulary(names))")
+        self.embedding = nn.Embedding(input_size, config.embedding_size) if config.embedding_size else None
+        self.core = make_core(config.core, config.embedding_size or input_size, config.hidden_size,
+                              config.bidirectional)
         self.dropout = nn.Dropout(config.dropout)
-        self.h2o = nn.Linear(config.hidden_size, len(self.labels))
+        width = config.hidden_size * (1 + config.bidirectional) * (2 if config.readout == "max+last" else 1)
+        self.h2o = nn.Linear(width, len(self.labels))
+        self.bag = NgramBag(ngram_vocabulary, len(self.labels)) if config.ngrams else None
 
     def features(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Padded sequences (batch, seq[, input]), lengths (batch,) (None: all full) -> (batch, hidden): the
-        state after each sequence's last step, or the maximum over its states."""
-        states, h_last = self.core(x, lengths)
+        """Padded sequences (batch, seq[, input]), lengths (batch,) (None: all full) -> (batch, h2o's input): the
+        state after each sequence's last step, the maximum over its states, or both side by side."""
+        states, h_last = self.core(self.embedding(x) if self.embedding is not None else x, lengths)
         if self.config.readout == "last":
             return h_last
         if lengths is None:
-            return states.amax(dim=1)
-        padding = torch.arange(x.shape[1])[None, :] >= lengths[:, None]  # (batch, seq), True past the end
-        return states.masked_fill(padding[..., None], float("-inf")).amax(dim=1)
+            h_max = states.amax(dim=1)
+        else:
+            padding = torch.arange(x.shape[1])[None, :] >= lengths[:, None]  # (batch, seq), True past the end
+            h_max = states.masked_fill(padding[..., None], float("-inf")).amax(dim=1)
+        return h_max if self.config.readout == "max" else torch.cat([h_max, h_last], dim=1)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, seq) ints or (batch, seq, input) floats, (batch,) lengths -> log-probabilities (batch, n_labels)."""
-        return torch.log_softmax(self.h2o(self.dropout(self.features(x, lengths))), dim=1)
+        logits = self.h2o(self.dropout(self.features(x, lengths)))
+        if self.bag is not None:  # the n-gram bag reads the names the letter indices spell
+            full = torch.full((len(x),), x.shape[1]) if lengths is None else lengths
+            logits = logits + self.bag(decode(x, full))
+        return torch.log_softmax(logits, dim=1)
 
     @classmethod
     def merge(cls, models: list[SequenceClassifier]) -> SequenceClassifier:
@@ -272,8 +294,8 @@ class SequenceClassifier(nn.Module):
         """
         first = models[0]
         if any(m.config.core != "hand" or m.config.readout != first.config.readout or m.labels != first.labels
-               for m in models):
-            raise ValueError("merge needs hand-core models with the same readout and labels")
+               or m.embedding is not None or m.bag is not None for m in models):
+            raise ValueError("merge needs hand-core models with the same readout and labels, one-hot letters and no n-gram bag")
         cells = [m.core.cell for m in models]
         config = replace(first.config, hidden_size=sum(c.hidden_size for c in cells))  # the states side by side
         merged = cls(config, first.labels, first.input_size)

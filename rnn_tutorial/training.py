@@ -15,9 +15,10 @@ from torch import nn
 from tqdm import tqdm  # the terminal bar (tqdm.auto would warn on stderr in a Jupyter without ipywidgets)
 
 from .batching import eval_loader, train_loader
-from .config import ARTICLE_ITERS, ARTICLE_LR, FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig, Recipe
+from .config import ARTICLE_ITERS, ARTICLE_LR, FINAL_MODEL, FINAL_RECIPE, FINAL_SEEDS, ModelConfig, Recipe
 from .data import LANGUAGES, Example, Split, line_to_tensor
 from .metrics import log_probs_and_targets
+from .ngrams import ngram_vocabulary
 from .rnn import SequenceClassifier, RNNDemo
 from .seeding import set_seed
 
@@ -95,13 +96,13 @@ def article_log_probs(model: RNNDemo, examples: list[Example]) -> torch.Tensor:
 # ---- batched training -----------------------------------------------------------------------
 
 def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer,
-                clip: float | None = None) -> float:
-    """One pass over `loader` of (x, lengths, y) batches; returns the mean loss per name."""
+                clip: float | None = None, label_smoothing: float = 0.0) -> float:
+    """One pass over `loader` of (x, lengths, y) batches; returns the mean loss per name (smoothed if asked)."""
     model.train()
     total, count = 0.0, 0
     for x, lengths, y in loader:
         # forward
-        loss = nn.functional.nll_loss(model(x, lengths), y)
+        loss = training_loss(model(x, lengths), y, label_smoothing)
         stop_if_diverged(loss)
         # backward
         optimizer.zero_grad()
@@ -112,6 +113,14 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer,
         optimizer.step()
         total, count = total + loss.item() * len(y), count + len(y)
     return total / count
+
+
+def training_loss(log_probs: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Mean negative log-likelihood of `targets` (n,) under `log_probs` (n, n_labels); with smoothing s, the
+    target is 1 - s on the true label plus s / n_labels on every label (Szegedy et al. 2016)."""
+    if label_smoothing == 0:
+        return nn.functional.nll_loss(log_probs, targets)
+    return nn.functional.cross_entropy(log_probs, targets, label_smoothing=label_smoothing)
 
 
 Schedule = torch.optim.lr_scheduler.LRScheduler
@@ -145,7 +154,7 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Reci
     if progress:
         epoch_range = tqdm(epoch_range, desc="epochs")
     for epoch in epoch_range:
-        history.train_loss.append(train_epoch(model, batches, optimizer, recipe.clip))
+        history.train_loss.append(train_epoch(model, batches, optimizer, recipe.clip, recipe.label_smoothing))
         if scheduler is not None:
             scheduler.step()
         log_probs, targets = log_probs_and_targets(model, val_loader)
@@ -160,15 +169,17 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Reci
 
 # ---- the final model ------------------------------------------------------------------------
 
-def train_final_model(split: Split, seeds: Iterable[int] = range(MERGED_SEEDS), config: ModelConfig = FINAL_MODEL,
+def train_final_model(split: Split, seeds: Iterable[int] = FINAL_SEEDS, config: ModelConfig = FINAL_MODEL,
                       recipe: Recipe = FINAL_RECIPE, progress: bool = False,
                       on_seed: Callable[[int, SequenceClassifier, History], None] | None = None) -> SequenceClassifier:
     """One model per seed, each `fit` on split.train with split.val for stopping, merged into one when there
-    are several (`SequenceClassifier.merge`). `on_seed(seed, model, history)` sees each model as it is done."""
+    are several (`SequenceClassifier.merge`). `on_seed(seed, model, history)` sees each model as it is done.
+    A model with n-grams gets the vocabulary of the training names' n-grams."""
+    vocabulary = ngram_vocabulary([name for name, _ in split.train]) if config.ngrams else None
     models = []
     for seed in seeds:
         generator = set_seed(seed)
-        model = SequenceClassifier(config)
+        model = SequenceClassifier(config, ngram_vocabulary=vocabulary)
         history = fit(model, split.train, split.val, recipe, generator=generator, progress=progress)
         if on_seed is not None:
             on_seed(seed, model, history)

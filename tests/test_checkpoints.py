@@ -105,7 +105,8 @@ def test_a_bad_checkpoint_is_one_clear_error(good, case):
                                     FINAL_MODEL], ids=["hand-last-dropout", "gru-max", "final"])
 def test_a_checkpoint_round_trips_the_config_and_the_predictions(config, tmp_path):
     torch.manual_seed(0)
-    model = SequenceClassifier(config).eval()
+    vocabulary = ["^H", "Li", "er$"] if config.ngrams else None  # the final model's bag has n-gram rows
+    model = SequenceClassifier(config, ngram_vocabulary=vocabulary).eval()
     path = save_checkpoint(model, tmp_path / "m.pt", test_accuracy=0.5)
     assert torch.load(path, weights_only=True)["hparams"] == dataclasses.asdict(model.config)
     assert load_checkpoint(path).info == {"test_accuracy": 0.5}
@@ -241,3 +242,17 @@ def test_a_checkpoint_written_by_the_previous_package_still_loads():
     assert [language for language, _ in guesses] == ["Irish", "Dutch", "Portuguese"]
     assert [p for _, p in guesses] == pytest.approx([0.08092249929904938, 0.07511252164840698, 0.0702323168516159],
                                                     abs=1e-6)
+
+
+def test_a_checkpoint_saved_before_the_final_models_fields_still_loads(tmp_path):
+    """Files written before embedding_size, bidirectional and ngrams existed hold four hyperparameters."""
+    torch.manual_seed(0)
+    model = SequenceClassifier(ModelConfig(8, "hand", "max")).eval()
+    path = save_checkpoint(model, tmp_path / "old.pt")
+    raw = torch.load(path, weights_only=True)
+    raw["hparams"] = {k: raw["hparams"][k] for k in ("hidden_size", "core", "readout", "dropout")}
+    torch.save(raw, path)
+    loaded = load_checkpoint(path).model
+    assert loaded.config == ModelConfig(8, "hand", "max") and loaded.bag is None and loaded.embedding is None
+    x, lengths, _ = collate_names([(name_to_indices(n), 0) for n in ("Hinton", "Li")])
+    assert torch.equal(loaded(x, lengths), model(x, lengths))

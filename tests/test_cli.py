@@ -6,6 +6,7 @@ table of usage errors (the same code path, without a torch import per case).
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -18,9 +19,10 @@ import time
 import pytest
 import torch
 
-from rnn_tutorial.__main__ import main, parse
+from rnn_tutorial.__main__ import main, parse, train_setup
 from rnn_tutorial.checkpoints import load_checkpoint, save_checkpoint
-from rnn_tutorial.config import CHECKPOINT_NAME, FINAL_MODEL, FINAL_RECIPE, MERGED_SEEDS, ModelConfig
+from rnn_tutorial.config import (CHECKPOINT_NAME, FINAL_MODEL, FINAL_RECIPE, FINAL_SEEDS, SIMPLE_MODEL, SIMPLE_RECIPE,
+                                 ModelConfig)
 from rnn_tutorial.rnn import SequenceClassifier
 from rnn_tutorial.plumbing.paths import MODELS_DIR_ENV
 
@@ -33,9 +35,9 @@ def run(*args: str, models_dir) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A models folder holding a tiny merged model trained by `train` (1 epoch, 2 seeds, hidden 8), in-process."""
+    """A models folder holding a tiny merged model trained by `train` (hand core, 1 epoch, 2 seeds, hidden 8), in-process."""
     models = tmp_path_factory.mktemp("models")
-    main(["train", "--epochs", "1", "--hidden-size", "8", "--seeds", "2",
+    main(["train", "--epochs", "1", "--hidden-size", "8", "--core", "hand", "--seeds", "2",
           "--model", str(models / CHECKPOINT_NAME)])
     return models
 
@@ -112,7 +114,8 @@ def test_a_model_worse_than_chance_does_not_replace_a_saved_one(trained, tmp_pat
     shutil.copy(trained / CHECKPOINT_NAME, path)
     before = path.read_bytes()
     with pytest.raises(SystemExit) as excinfo:
-        main(["train", "--epochs", "1", "--hidden-size", "8", "--seeds", "1", "--lr", "10", "--model", str(path)])
+        main(["train", "--epochs", "1", "--hidden-size", "8", "--core", "hand", "--seeds", "1", "--lr", "10",
+              "--model", str(path)])
     message = str(excinfo.value.code)
     assert "no better than chance" in message and "--force" in message and "\n" not in message
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
@@ -145,8 +148,27 @@ def test_ctrl_c_is_one_line(trained):
 
 def test_train_defaults_are_the_final_model_and_recipe():
     args = parse(["train"])
-    assert ModelConfig(args.hidden_size, args.core, args.readout, args.dropout) == FINAL_MODEL
-    assert (args.epochs, args.lr, args.seeds) == (FINAL_RECIPE.epochs, FINAL_RECIPE.lr, MERGED_SEEDS)
+    assert train_setup(args) == (FINAL_MODEL, FINAL_RECIPE) and args.seeds == len(FINAL_SEEDS)
+
+
+def test_train_with_the_hand_core_is_notebook_3s_simple_model():
+    assert train_setup(parse(["train", "--core", "hand"])) == (SIMPLE_MODEL, SIMPLE_RECIPE)
+    config, recipe = train_setup(parse(["train", "--core", "hand", "--hidden-size", "8", "--epochs", "2"]))
+    assert (config, recipe) == (dataclasses.replace(SIMPLE_MODEL, hidden_size=8), dataclasses.replace(SIMPLE_RECIPE, epochs=2))
+
+
+def test_train_trains_the_final_model_and_predict_serves_it(tmp_path, capsys):
+    """FINAL_MODEL's structure (bidirectional GRU, n-gram bag) at hidden size 4 for one epoch: saved with its
+    n-gram vocabulary, loaded, and served with the uniform prior too."""
+    path = tmp_path / CHECKPOINT_NAME
+    main(["train", "--epochs", "1", "--hidden-size", "4", "--model", str(path)])
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.model.config == dataclasses.replace(FINAL_MODEL, hidden_size=4)
+    assert checkpoint.model.bag is not None and "ski$" in checkpoint.model.bag.vocabulary
+    capsys.readouterr()
+    for prior in ("train", "uniform"):
+        main(["predict", "Kowalski", "--prior", prior, "--model", str(path)])
+        assert capsys.readouterr().out.startswith("Kowalski:")
 
 
 # ---- usage errors: one line, exit code 2, before any work -------------------------------------------
@@ -232,3 +254,10 @@ def test_force_saves_a_model_worse_than_chance(monkeypatch):
         refuse_if_no_better_than_chance(model, val, prior, force=False)
     assert refuse_if_no_better_than_chance(model, val, prior, force=True) == pytest.approx(
         -prior.log()[[4, 0, 14]].mean().item(), rel=1e-5)
+
+
+def test_a_merged_size_over_the_limit_is_refused_before_training(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "rnn_tutorial", "train", "--hidden-size", "4096",
+                             "--core", "hand", "--seeds", "3", "--model", str(tmp_path / "m.pt")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "merge into one of 12288" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "m.pt").exists()

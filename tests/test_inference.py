@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnn_tutorial.config import ModelConfig
-from rnn_tutorial.inference import adjust_logits, encode_names, predict, predict_encoded, predict_many
+from rnn_tutorial.inference import adjust_logits, choose_tau, encode_names, predict, predict_encoded, predict_many
 from rnn_tutorial.rnn import SequenceClassifier
 
 
@@ -107,3 +107,20 @@ def test_predict_many_is_predict_encoded_of_the_encoded_names():
     assert predict_many(model, names) == predict_encoded(model, encode_names(names)[0])
     with pytest.raises(ValueError, match="name 2: "):
         predict_many(model, ["Hinton", "42"])
+
+
+def test_choose_tau_keeps_accuracy_and_raises_macro_f1():
+    """The rare language (prior 0.1) scored a little low: from tau = 0.2 on, both of its names are found
+    again and no other name is lost; the smallest such tau wins."""
+    prior = torch.tensor([0.85, 0.1, 0.05])
+    targets = torch.tensor([0] * 8 + [1] * 2)
+    probs = torch.tensor([[0.94, 0.05, 0.01]] * 8 + [[0.55, 0.4, 0.05]] * 2)
+    assert choose_tau(probs.log(), targets, prior) == 0.2
+    assert choose_tau(probs.log(), targets, prior, taus=(0.0, 0.1)) == 0.0  # 0.1 changes nothing: the first of equals
+
+
+def test_choose_tau_never_pays_more_accuracy_than_the_slack():
+    prior = torch.tensor([0.5, 0.5 - 1e-3, 1e-3])
+    targets = torch.tensor([0, 1, 0, 1])
+    probs = torch.tensor([[0.6, 0.3, 0.1], [0.3, 0.6, 0.1], [0.6, 0.3, 0.1], [0.3, 0.6, 0.1]])
+    assert choose_tau(probs.log(), targets, prior) == 0.0  # from tau = 0.3 on every name goes to the rare language

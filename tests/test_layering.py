@@ -17,9 +17,10 @@ LAYERS = [  # a lesson module imports only from the lines above its own; a new m
     {"seeding", "config", "plots"},
     {"data"},
     {"batching"},
+    {"metrics"},  # scores and baselines: any model's, so above the models
+    {"ngrams"},  # the n-gram features, the scikit-learn baseline, the n-gram bag of the final model
     {"rnn"},
-    {"metrics"},
-    {"training", "checkpoints", "inference", "gradients", "marker_task", "ngrams", "generation"},
+    {"training", "checkpoints", "inference", "gradients", "marker_task", "generation"},
     {"export"},
     {"__main__"},  # the command line
 ]

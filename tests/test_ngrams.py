@@ -4,11 +4,16 @@ from __future__ import annotations
 import pytest
 import torch
 
+from dataclasses import replace
+
 from rnn_tutorial.batching import collate_names
+from rnn_tutorial.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from rnn_tutorial.config import FINAL_MODEL
 from rnn_tutorial.data import LANGUAGES, name_to_indices, targets_of
 from rnn_tutorial.metrics import majority_baseline, score
 from rnn_tutorial.ngrams import (NgramBag, baseline_log_probs, char_ngrams, decode, evaluate_baseline,
                                  ngram_baseline, ngram_vocabulary)
+from rnn_tutorial.rnn import SequenceClassifier
 
 POLISH, RUSSIAN, IRISH = (LANGUAGES.index(lang) for lang in ("Polish", "Russian", "Irish"))
 STEMS = ["Kowal", "Nowak", "Petr", "Ivan", "Smirn", "Bren", "Dunn", "Malin", "Karp", "Lew", "Sokol", "Grab",
@@ -122,3 +127,56 @@ def test_only_a_names_ngrams_receive_gradient():
     bag(["Bo"]).sum().backward()
     touched = bag.weights.weight.grad.abs().sum(1).nonzero().flatten().tolist()
     assert [vocabulary[i] for i in touched] == sorted(set(char_ngrams("Bo")))
+
+
+# ---- the final model: a recurrent core plus the bag, in one classifier -------------------------
+
+def small_final(vocabulary: list[str]) -> SequenceClassifier:
+    """FINAL_MODEL's structure at a small size."""
+    torch.manual_seed(0)
+    return SequenceClassifier(replace(FINAL_MODEL, hidden_size=6, embedding_size=4), ngram_vocabulary=vocabulary)
+
+
+def batch_of(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    x, lengths, _ = collate_names([(name_to_indices(n), 0) for n in names])
+    return x, lengths
+
+
+def test_the_final_model_adds_the_bags_logits_to_the_cores():
+    names = ["Kowalski", "Li", "O'Neill"]
+    model = small_final(ngram_vocabulary(names)).eval()
+    x, lengths = batch_of(names)
+    with torch.no_grad():
+        torch.nn.init.normal_(model.bag.weights.weight)
+        core_logits = model.h2o(model.features(x, lengths))
+        expected = torch.log_softmax(core_logits + model.bag(names), dim=1)
+        torch.testing.assert_close(model(x, lengths), expected)
+    assert model(x, lengths).shape == (3, len(LANGUAGES))
+
+
+def test_a_final_model_needs_its_vocabulary():
+    with pytest.raises(ValueError, match="ngram_vocabulary"):
+        SequenceClassifier(FINAL_MODEL)
+
+
+def test_the_final_model_round_trips_through_a_checkpoint(tmp_path):
+    names = [n for n, _ in TRAIN]
+    model = small_final(ngram_vocabulary(names)).eval()
+    with torch.no_grad():
+        torch.nn.init.normal_(model.bag.weights.weight)
+    path = save_checkpoint(model, tmp_path / "final.pt")
+    raw = torch.load(path, weights_only=True)
+    assert raw["ngrams"] == ngram_vocabulary(names) and raw["hparams"]["ngrams"] is True  # a readable dict
+    loaded = load_checkpoint(path).model
+    x, lengths = batch_of(names[:5] + ["Zyx"])
+    torch.testing.assert_close(loaded(x, lengths), model(x, lengths))
+
+
+def test_a_checkpoint_without_its_vocabulary_is_refused(tmp_path):
+    model = small_final(ngram_vocabulary(["Li", "Wu"]))
+    path = save_checkpoint(model, tmp_path / "final.pt")
+    raw = torch.load(path, weights_only=True)
+    del raw["ngrams"]
+    torch.save(raw, path)
+    with pytest.raises(CheckpointError, match="vocabulary is missing"):
+        load_checkpoint(path)

@@ -313,3 +313,32 @@ def test_merge_refuses_torch_cores():
     gru = ModelConfig(4, "gru", readout="last")
     with pytest.raises(ValueError, match="hand-core"):
         SequenceClassifier.merge([SequenceClassifier(gru), SequenceClassifier(gru)])
+
+
+def test_a_bidirectional_cores_last_state_is_what_torch_returns_as_h_n():
+    """Forward half: the state after each sequence's last letter; backward half: its state after reading back to step 1."""
+    torch.manual_seed(0)
+    core = make_core("gru", 5, 3, bidirectional=True)
+    x, lengths = torch.randn(4, 6, 5), torch.tensor([6, 2, 4, 1])
+    states, last = core(x, lengths)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    h_n = torch.nn.GRU.forward(core, packed)[1]  # (2, batch, hidden): forward's and backward's final states
+    assert states.shape == (4, 6, 6)
+    torch.testing.assert_close(last, torch.cat([h_n[0], h_n[1]], dim=1))
+
+
+def test_the_max_and_last_readout_puts_both_side_by_side():
+    torch.manual_seed(0)
+    config = ModelConfig(hidden_size=3, core="gru", readout="max+last", embedding_size=4, bidirectional=True)
+    model = SequenceClassifier(config)
+    x, lengths = torch.tensor([[1, 2, 3], [4, 5, 0]]), torch.tensor([3, 2])
+    states, last = model.core(model.embedding(x), lengths)
+    features = model.features(x, lengths)
+    assert features.shape == (2, 12) and model.h2o.in_features == 12  # (max, last) x (forward, backward) x 3
+    torch.testing.assert_close(features[:, 6:], last)
+    torch.testing.assert_close(features[1, :6], states[1, :2].amax(dim=0))  # the padded step is not in the max
+
+
+def test_a_hand_core_cannot_be_bidirectional():
+    with pytest.raises(ValueError, match="bidirectional"):
+        ModelConfig(core="hand", bidirectional=True)

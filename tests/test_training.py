@@ -15,7 +15,7 @@ from rnn_tutorial.data import LANGUAGES, N_LETTERS, line_to_tensor
 from rnn_tutorial.metrics import log_probs_and_targets
 from rnn_tutorial.rnn import SequenceClassifier, RNNDemo
 from rnn_tutorial.training import (article_log_probs, article_step, fit, random_training_example, train_article,
-                                   train_epoch, train_final_model)
+                                   train_epoch, train_final_model, training_loss)
 from rnn_tutorial.seeding import set_seed
 
 
@@ -139,3 +139,12 @@ def test_a_nan_loss_stops_the_articles_loop_too():
     with pytest.raises(FloatingPointError, match="learning rate"):
         article_step(model, line_to_tensor("Li"), torch.tensor([0]))
     assert torch.equal(model.i2h.weight, before)  # stopped before the update
+
+
+def test_label_smoothing_aims_at_1_minus_s_plus_s_over_n_labels():
+    log_probs = torch.log_softmax(torch.randn(5, 4, generator=torch.Generator().manual_seed(0)), dim=1)
+    targets = torch.tensor([0, 1, 2, 3, 0])
+    smoothed_target = 0.9 * torch.nn.functional.one_hot(targets, 4) + 0.1 / 4
+    expected = -(smoothed_target * log_probs).sum(dim=1).mean()
+    torch.testing.assert_close(training_loss(log_probs, targets, 0.1), expected)
+    assert torch.equal(training_loss(log_probs, targets), torch.nn.functional.nll_loss(log_probs, targets))
