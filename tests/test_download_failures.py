@@ -352,3 +352,50 @@ def test_a_fetch_stopped_by_sigterm_leaves_no_temporary_folder(tmp_path, raw_ser
     assert process.returncode == 128 + signal.SIGTERM
     assert "Traceback" not in stderr
     assert not list(tmp_path.glob(".download-*")) and not (tmp_path / "names").exists()
+
+
+CAPPED_FETCH = ("import sys\nimport rnn_tutorial.plumbing.download as d\n"
+                "d.DOWNLOAD_SECONDS = d.TIMEOUT_SECONDS = float(sys.argv[1])\n"
+                "from rnn_tutorial.__main__ import main\nmain(['fetch'])\n")
+
+
+def capped_fetch(root: Path, url: str, seconds: float) -> tuple[subprocess.CompletedProcess, float]:
+    """`python -m rnn_tutorial fetch` into `root` from `url`, as a process, with both time caps set to `seconds`."""
+    env = {**os.environ, DATA_DIR_ENV: str(root), DATA_URL_ENV: url}
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", CAPPED_FETCH, str(seconds)], capture_output=True, text=True,
+                            env=env, timeout=60)
+    return result, time.monotonic() - start
+
+
+def test_a_server_sending_a_byte_every_half_second_is_cut_off_at_the_cap(tmp_path, raw_server):
+    state, url = raw_server
+
+    def trickle(wfile):
+        wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n")
+        for _ in range(200):
+            wfile.write(b"x")
+            wfile.flush()
+            time.sleep(0.5)
+
+    state["answer"] = trickle
+    result, seconds = capped_fetch(tmp_path / "data", url, 2.0)
+    assert result.returncode == 1 and "took more than" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "data" / "names").exists()
+
+
+def test_a_fetch_waiting_for_another_says_so_and_gives_up_at_the_cap(tmp_path, archive_bytes):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "data.zip").write_bytes(archive_bytes)
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time\nf = open(sys.argv[1], 'a+b')\n"
+                               "fcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(120)\n",
+                               str(root / download.LOCK_NAME)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        result, seconds = capped_fetch(root, "file:///nonexistent", 1.0)
+    finally:
+        holder.kill()
+        holder.wait()
+    waiting, error = result.stderr.splitlines()
+    assert "waiting for another fetch" in waiting and result.returncode == 1 and "another fetch" in error
