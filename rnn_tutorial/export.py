@@ -89,12 +89,13 @@ def demo_json(checkpoint_path: str | Path) -> dict:
     path = Path(checkpoint_path)
     loaded = load_checkpoint(path)
     model = loaded.model
-    if model.config.core != "hand":
-        raise ValueError(f"the demo runs the hand-written RNN; {path.name} holds a {model.config.core!r} core")
+    state = model.state_dict()
+    if model.config.core != "hand" or model.config.readout not in ("max", "last") or set(state) != set(WEIGHTS.values()):
+        raise ValueError(f"the demo runs the hand-written RNN on one-hot letters with a max or last readout and no "
+                         f"other part; {path.name} holds {model.config}")
     if loaded.class_prior is None:
         raise ValueError(f"{path.name} has no training prior (saved by an older version): the demo's "
                          "uniform-prior switch needs it")
-    state = model.state_dict()
     return {
         "format": FORMAT,
         "model": "rnn_tutorial.rnn.SequenceClassifier with the hand-written RNN core",

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from rnn_tutorial.checkpoints import save_checkpoint
-from rnn_tutorial.config import ModelConfig
+from rnn_tutorial.config import SIMPLE_MODEL, ModelConfig
 from rnn_tutorial.data import ALPHABET, LANGUAGES, read_lines
 from rnn_tutorial.export import WEIGHTS, demo_json, model_from_json, write_demo_json
 from rnn_tutorial.inference import MAX_NAME_LENGTH, adjust_logits, encode_name, predict
@@ -57,7 +57,7 @@ def exported() -> dict:
 
 def test_committed_json_is_notebook_3s_single_model(exported):
     assert exported["labels"] == list(LANGUAGES) and exported["alphabet"] == ALPHABET
-    assert exported["checkpoint"]["config"] == {"hidden_size": 128, "core": "hand", "readout": "max", "dropout": 0.0}
+    assert ModelConfig(**exported["checkpoint"]["config"]) == SIMPLE_MODEL  # hidden 128, hand-written RNN, max readout
     assert len(exported["checkpoint"]["sha256"]) == 64
     prior = torch.tensor(exported["class_prior"])
     assert prior.shape == (len(LANGUAGES),) and bool((prior > 0).all()) and abs(prior.sum().item() - 1) < 1e-4
@@ -91,6 +91,10 @@ def test_export_refuses_a_model_the_page_cannot_run(tmp_path):
                           class_prior=torch.full((len(LANGUAGES),), 1 / len(LANGUAGES)))
     with pytest.raises(ValueError, match="hand-written"):
         demo_json(gru)
+    both_readouts = save_checkpoint(SequenceClassifier(ModelConfig(hidden_size=8, readout="max+last")),
+                                    tmp_path / "both.pt", class_prior=torch.full((len(LANGUAGES),), 1 / len(LANGUAGES)))
+    with pytest.raises(ValueError, match="hand-written"):
+        demo_json(both_readouts)
     no_prior = save_checkpoint(SequenceClassifier(ModelConfig(hidden_size=8)), tmp_path / "old.pt")
     with pytest.raises(ValueError, match="prior"):
         demo_json(no_prior)

@@ -27,7 +27,9 @@
   function load(data) {
     if (data.format !== FORMAT) throw new Error("model.json has format " + data.format + ", this page reads " + FORMAT);
     var config = data.checkpoint.config;
-    if (config.core !== "hand") throw new Error("the demo runs the hand-written RNN, not " + config.core);
+    if (config.core !== "hand" || (config.readout !== "max" && config.readout !== "last")) {
+      throw new Error("the demo runs the hand-written RNN with a max or last readout, not " + JSON.stringify(config));
+    }
     var w = {};
     Object.keys(data.weights).forEach(function (name) {
       w[name] = decodeFloat32(data.weights[name].float32, data.weights[name].shape);
