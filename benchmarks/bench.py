@@ -19,11 +19,11 @@ from pathlib import Path
 
 import measure
 import report
-from rnn_tutorial.config import ARTICLE_ITERS, FINAL_RECIPE, SAMPLINGS
+from rnn_tutorial.config import ARTICLE_ITERS, SAMPLINGS, SIMPLE_RECIPE
 
 HERE = Path(__file__).resolve().parent
 # (full run, --quick): interleaved rounds, iterations of the article's loop, epochs of each batched run
-DEFAULTS = {"repeats": (3, 1), "iters": (ARTICLE_ITERS, 5_000), "epochs": (8, 2)}
+DEFAULTS = {"repeats": (3, 1), "iters": (ARTICLE_ITERS, 5_000), "epochs": (8, 2), "tutorial_epochs": (2, 1)}
 DENSE_EPOCHS, CHECK_EVERY = 4, 10  # test scores every 10 batches over the first 4 epochs, then once an epoch
 INFERENCE_REPEATS = 3  # timed passes over the test split per inference mode (median)
 
@@ -56,12 +56,15 @@ def round_schedule(args, seed: int) -> list[tuple[str, dict]]:
     return ([("article", {"kind": "article", "seed": seed, "iters": args.iters})]
             + [(key, {"kind": "batched", "core": core, "buckets": buckets, "seed": seed, **batched})
                for key, (core, buckets) in measure.BATCHED.items()]
-            + [("inference", {"kind": "inference", "seed": seed, "inner": INFERENCE_REPEATS})])
+            + [("inference", {"kind": "inference", "seed": seed, "inner": INFERENCE_REPEATS})]
+            + [("tutorial", {"kind": "tutorial", "seed": seed, "epochs": args.tutorial_epochs}),
+               ("ngram", {"kind": "ngram", "seed": seed}),
+               ("final", {"kind": "final", "seed": seed, "epochs": args.epochs if args.quick else None})])
 
 
 def run_rounds(args) -> dict:
     """Round r runs everything with seed r; -> {key: [result of round 0, round 1, ...]}."""
-    runs = {key: [] for key in ("article", *measure.BATCHED, "inference")}
+    runs = {key: [] for key in ("article", *measure.BATCHED, "inference", "tutorial", "ngram", "final")}
     for r in range(args.repeats):
         for key, spec in round_schedule(args, r):
             t = time.perf_counter()
@@ -76,9 +79,11 @@ def parse_args(argv=None):
     p.add_argument("--repeats", type=int, help="interleaved rounds (default 3, quick 1)")
     p.add_argument("--iters", type=int, help="iterations of the article's loop (default 100,000, quick 5,000)")
     p.add_argument("--epochs", type=int, help="epochs of each batched run (default 8, quick 2)")
-    p.add_argument("--batch-size", type=int, default=FINAL_RECIPE.batch_size)
-    p.add_argument("--lr", type=float, default=FINAL_RECIPE.lr, help="Adam's learning rate for the batched runs")
-    p.add_argument("--sampling", choices=SAMPLINGS, default=FINAL_RECIPE.sampling,
+    p.add_argument("--tutorial-epochs", type=int,
+                   help="epochs of the official tutorial's recipe timed (its 55 are extrapolated; default 2, quick 1)")
+    p.add_argument("--batch-size", type=int, default=SIMPLE_RECIPE.batch_size)
+    p.add_argument("--lr", type=float, default=SIMPLE_RECIPE.lr, help="Adam's learning rate for the batched runs")
+    p.add_argument("--sampling", choices=SAMPLINGS, default=SIMPLE_RECIPE.sampling,
                    help="batched runs: every name once an epoch (`fit`'s default) or languages equally often (the article's)")
     p.add_argument("--out", type=Path, help="where to write the table (default benchmarks/results.md)")
     p.add_argument("--child", help=argparse.SUPPRESS)

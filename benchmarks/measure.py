@@ -53,13 +53,13 @@ def peak_rss_mb() -> float:
 
 
 def benchmark_model(core: str):
-    """`SequenceClassifier` as the benchmark has always measured it (results.md): the final model's hidden size
-    with the `core` asked for, but the readout of the last state (the old default), not the final "max"."""
+    """`SequenceClassifier` as the benchmark has always measured it (results.md): notebook 3's simple model's
+    hidden size with the `core` asked for, but the readout of the last state (the old default), not "max"."""
     import dataclasses
 
-    from rnn_tutorial.config import FINAL_MODEL
+    from rnn_tutorial.config import SIMPLE_MODEL
     from rnn_tutorial.rnn import SequenceClassifier
-    return SequenceClassifier(dataclasses.replace(FINAL_MODEL, core=core, readout="last"))
+    return SequenceClassifier(dataclasses.replace(SIMPLE_MODEL, core=core, readout="last"))
 
 
 def article(seed: int, iters: int) -> dict:
@@ -94,7 +94,7 @@ def batched(core: str, seed: int, epochs: int, batch_size: int, lr: float,
     split = load_split()
     g = set_seed(seed)
     model = benchmark_model(core)
-    # not FINAL_RECIPE: a constant learning rate (plain Adam) for a fixed number of epochs
+    # not SIMPLE_RECIPE: a constant learning rate (plain Adam) for a fixed number of epochs
     recipe = Recipe(epochs=epochs, lr=lr, batch_size=batch_size, sampling=sampling, schedule="constant",
                     buckets=buckets)
     loader = train_loader(split.train, recipe, g)
@@ -183,7 +183,104 @@ def inference(seed: int, inner: int) -> dict:
     return out
 
 
-MEASUREMENTS = {"article": article, "batched": batched, "inference": inference}
+# ---- the final model against its peers: the official tutorial's recipe and the n-gram baseline ----
+
+TUTORIAL_EPOCHS, TUTORIAL_LR, TUTORIAL_BATCH, TUTORIAL_CLIP, TUTORIAL_HIDDEN = 55, 0.15, 64, 3.0, 128  # (2024)
+
+
+def tutorial_data(seed: int = 2024) -> list:
+    """Every clean line as (one-hot letters (len, 1, 57), label (1,)), the tutorial's 85% training part of its
+    random split (its generator seed, 2024). The tutorial's alphabet has one more character ("_"), unused here."""
+    import torch
+
+    from rnn_tutorial.data import LANGUAGES, line_to_tensor, load_names
+    names = load_names()
+    lines = [(line_to_tensor(n), torch.tensor([LANGUAGES.index(lang)])) for lang in LANGUAGES for n in names[lang]]
+    train, _ = torch.utils.data.random_split(lines, [0.85, 0.15], generator=torch.Generator().manual_seed(seed))
+    return list(train)
+
+
+def tutorial(seed: int, epochs: int) -> dict:
+    """The official PyTorch tutorial's recipe (char_rnn_classification_tutorial, 2024): `nn.RNN(57, 128)` reads
+    one name at a time, the losses of a batch of 64 are summed, the gradient is clipped to norm 3, SGD at
+    0.15; `epochs` of its 55 epochs timed (the tutorial does not evaluate while training)."""
+    import random
+
+    import numpy as np
+    import torch
+    from torch import nn
+
+    from rnn_tutorial.data import LANGUAGES, N_LETTERS
+
+    class CharRNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn, self.h2o = nn.RNN(N_LETTERS, TUTORIAL_HIDDEN), nn.Linear(TUTORIAL_HIDDEN, len(LANGUAGES))
+
+        def forward(self, line):
+            return torch.log_softmax(self.h2o(self.rnn(line)[1][0]), dim=1)
+
+    torch.manual_seed(seed)
+    train, model, rng = tutorial_data(), CharRNN(), random.Random(seed)
+    optimizer = torch.optim.SGD(model.parameters(), lr=TUTORIAL_LR)
+    baseline, out = rss_mb(), {"epoch_wall": [], "epoch_cpu": [], "n_train": len(train)}
+    for _ in range(epochs):
+        clock, order = Clock(), list(range(len(train)))
+        rng.shuffle(order)
+        for batch in np.array_split(order, len(order) // TUTORIAL_BATCH):
+            loss = sum(nn.functional.nll_loss(model(train[i][0]), train[i][1]) for i in batch)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), TUTORIAL_CLIP)
+            optimizer.step()
+            optimizer.zero_grad()
+        wall, cpu = clock.now()
+        out["epoch_wall"].append(wall)
+        out["epoch_cpu"].append(cpu)
+    return out | {"baseline_rss": baseline, "peak_rss": peak_rss_mb()}
+
+
+def ngram(seed: int) -> dict:
+    """`ngrams.ngram_baseline` (TF-IDF of character 1-4-grams + logistic regression) fitted on the training
+    part, timed; its test scores. (scikit-learn's fit is deterministic: `seed` only labels the round.)"""
+    from rnn_tutorial.data import load_split
+    from rnn_tutorial.ngrams import evaluate_baseline, ngram_baseline
+    split = load_split()
+    import sklearn.linear_model  # noqa: F401  imported before the clock starts
+    baseline, clock = rss_mb(), Clock()
+    pipeline = ngram_baseline(split.train)
+    wall, cpu = clock.now()
+    s = evaluate_baseline(pipeline, split.test)
+    return {"wall": wall, "cpu": cpu, "accuracy": s.accuracy, "macro_f1": s.macro_f1,
+            "baseline_rss": baseline, "peak_rss": peak_rss_mb()}
+
+
+def final(seed: int, epochs: int | None = None) -> dict:
+    """`training.train_final_model` (FINAL_MODEL, FINAL_RECIPE) from `seed`, timed with its validation passes;
+    tau chosen on validation (`inference.choose_tau`); test scores at tau = 0 and at that tau."""
+    import dataclasses
+
+    from rnn_tutorial.batching import eval_loader
+    from rnn_tutorial.config import FINAL_RECIPE
+    from rnn_tutorial.data import class_prior, load_split
+    from rnn_tutorial.inference import adjust_logits, choose_tau
+    from rnn_tutorial.metrics import log_probs_and_targets, score
+    from rnn_tutorial.training import train_final_model
+    split = load_split()
+    recipe = FINAL_RECIPE if epochs is None else dataclasses.replace(FINAL_RECIPE, epochs=epochs)
+    baseline, clock = rss_mb(), Clock()
+    model = train_final_model(split, seeds=(seed,), recipe=recipe)
+    wall, cpu = clock.now()
+    prior = class_prior(split.train)
+    tau = choose_tau(*log_probs_and_targets(model, eval_loader(split.val)), prior)
+    log_probs, targets = log_probs_and_targets(model, eval_loader(split.test))
+    plain, adjusted = score(log_probs, targets), score(adjust_logits(log_probs, prior, tau), targets)
+    return {"wall": wall, "cpu": cpu, "tau": tau, "accuracy": adjusted.accuracy, "macro_f1": adjusted.macro_f1,
+            "accuracy_tau0": plain.accuracy, "macro_f1_tau0": plain.macro_f1,
+            "baseline_rss": baseline, "peak_rss": peak_rss_mb()}
+
+
+MEASUREMENTS = {"article": article, "batched": batched, "inference": inference, "tutorial": tutorial,
+                "ngram": ngram, "final": final}
 
 
 def run(spec: dict) -> dict:

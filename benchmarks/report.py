@@ -9,11 +9,11 @@ from __future__ import annotations
 import statistics
 from datetime import datetime, timezone
 
-from measure import BATCHED, INFERENCE_MODES
+from measure import BATCHED, INFERENCE_MODES, TUTORIAL_EPOCHS
 from rnn_tutorial.config import ARTICLE_ITERS, ARTICLE_LR, SPLIT_SEED
 
 CORE_NAMES = {"hand": "hand-written RNN (`RNNCell`)", "rnn": "`nn.RNN`", "gru": "`nn.GRU`", "lstm": "`nn.LSTM`"}
-TARGETS = {"match_speedup": 50.0, "hand_vs_rnn": 1.25, "inference_speedup": 10.0}
+TARGETS = {"match_speedup": 50.0, "hand_vs_rnn": 1.25, "inference_speedup": 10.0, "final_vs_tutorial": 0.10}
 HAND_RUNS = {"hand": "random batches", "hand-buckets": "length buckets"}  # the runs timed to the article's result
 NAN = float("nan")
 
@@ -92,11 +92,34 @@ def ratios(s: dict) -> list[dict]:
     for mode, label in (("batched", "batched"), ("sorted", "length-sorted batches")):
         rows.append(ratio(f"{label} / one-at-a-time inference rate", inf[f"{mode}_wall"] / inf["one_wall"],
                           inf[f"{mode}_cpu"] / inf["one_cpu"], 1, (">=", TARGETS["inference_speedup"])))
+    final, tutorial = s["peers"]["final"], s["peers"]["tutorial"]
+    rows.append(ratio(f"final model's training time / the official tutorial's ({TUTORIAL_EPOCHS} epochs)",
+                      final["wall"] / tutorial["wall"], final["cpu"] / tutorial["cpu"], 3,
+                      ("<=", TARGETS["final_vs_tutorial"])))
     for core in ("gru", "lstm"):
         other, rnn = epoch[core], epoch["rnn"]
         rows.append(ratio(f"{CORE_NAMES[core]} / `nn.RNN`, time per epoch", other["wall"] / rnn["wall"],
                           other["cpu"] / rnn["cpu"], 2))
     return rows
+
+
+# ---- the final model against the official tutorial's recipe and the n-gram baseline ---------------
+
+def peers_summary(runs: dict) -> dict:
+    """The tutorial's 55 epochs (55 x its median epoch), the n-gram baseline and the final model; medians over
+    rounds. The final model's ratio is its training time over the tutorial's, from the same bench run."""
+    tut = {clock: TUTORIAL_EPOCHS * med([med(r[f"epoch_{clock}"]) for r in runs["tutorial"]])
+           for clock in ("wall", "cpu")}
+    tut |= {"epochs_timed": len(runs["tutorial"][0]["epoch_wall"]), "n_train": runs["tutorial"][0]["n_train"],
+            "rss": rss_of(runs["tutorial"])}
+    summary = {"tutorial": tut}
+    for key in ("ngram", "final"):
+        rs = runs[key]
+        summary[key] = {k: med([r[k] for r in rs]) for k in ("wall", "cpu", "accuracy", "macro_f1")}
+        summary[key] |= {"accuracies": [r["accuracy"] for r in rs], "macro_f1s": [r["macro_f1"] for r in rs],
+                         "rss": rss_of(rs)}
+    summary["final"]["taus"] = [r["tau"] for r in runs["final"]]
+    return summary
 
 
 def summarize(runs: dict) -> dict:
@@ -105,6 +128,7 @@ def summarize(runs: dict) -> dict:
          "batched": {key: batched_summary(runs[key]) for key in BATCHED},
          "inference": inference_summary(runs["inference"])}
     s["match"] = {key: match_summary(runs[key], s["article"]) for key in HAND_RUNS}
+    s["peers"] = peers_summary(runs)
     s["ratios"] = ratios(s)
     return s
 
@@ -191,6 +215,27 @@ def inference_table(s: dict) -> list[str]:
             row(f"`predict_many`, length-sorted batches of {inf['sorted_batch_size']} (its default)", *rates("sorted"), "")]
 
 
+def peers_table(s: dict) -> list[str]:
+    p = s["peers"]
+    tut, ng, fin = p["tutorial"], p["ngram"], p["final"]
+
+    def scores(x: dict) -> tuple[str, str]:
+        return (f"{fmt(x['accuracy'], 3)} ({spread(x['accuracies'], 3)})",
+                f"{fmt(x['macro_f1'], 3)} ({spread(x['macro_f1s'], 3)})")
+    return ["", "## The final model against the official tutorial and the n-gram baseline", "",
+            "| run | training time, wall s | CPU s | test accuracy | test macro-F1 | peak RSS MB |",
+            "|---|---|---|---|---|---|",
+            row(f"official PyTorch tutorial's recipe (2024): `nn.RNN` 128, one name at a time, SGD lr 0.15, "
+                f"batches of 64, {TUTORIAL_EPOCHS} epochs on {tut['n_train']:,} names (its 85% random split): "
+                f"{TUTORIAL_EPOCHS} x the median of {tut['epochs_timed']} timed epoch(s)",
+                fmt(tut["wall"], 0), fmt(tut["cpu"], 0), "not measured", "not measured", rss(tut["rss"])),
+            row("n-gram baseline: TF-IDF of character 1-4-grams + logistic regression (C = 10), scikit-learn",
+                fmt(ng["wall"], 1), fmt(ng["cpu"], 1), *scores(ng), rss(ng["rss"])),
+            row("final model (`FINAL_MODEL`, `FINAL_RECIPE`, one seed per round): bidirectional GRU 64 + n-gram bag, "
+                f"with its validation passes; tau chosen on validation ({', '.join(f'{t:g}' for t in fin['taus'])})",
+                fmt(fin["wall"], 1), fmt(fin["cpu"], 1), *scores(fin), rss(fin["rss"]))]
+
+
 def times(x: float, digits: int) -> str:
     return "n/a" if x != x else f"{x:.{digits}f}x"
 
@@ -206,7 +251,8 @@ def ratios_table(s: dict) -> list[str]:
 
 def render(args, s: dict, before: dict, after: dict, minutes: float) -> str:
     """The markdown of benchmarks/results.md. `args`: bench.py's options; `before`/`after`: `bench.machine()`."""
-    lines = header(args, s, before, after, minutes) + training_table(args, s) + inference_table(s) + ratios_table(s)
+    lines = (header(args, s, before, after, minutes) + training_table(args, s) + peers_table(s) + inference_table(s)
+             + ratios_table(s))
     if args.quick:
         lines += ["", f"Quick mode: {args.iters:,} iterations of the article's loop instead of {ARTICLE_ITERS:,} and "
                       f"{args.epochs} epochs; the targets refer to the full run."]
