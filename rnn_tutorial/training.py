@@ -15,7 +15,8 @@ from torch import nn
 from tqdm import tqdm  # the terminal bar (tqdm.auto would warn on stderr in a Jupyter without ipywidgets)
 
 from .batching import eval_loader, train_loader
-from .config import ARTICLE_ITERS, ARTICLE_LR, FINAL_MODEL, FINAL_RECIPE, FINAL_SEEDS, ModelConfig, Recipe
+from .config import (ARTICLE_ITERS, ARTICLE_LR, FINAL_MODEL, FINAL_RECIPE, FINAL_SEEDS, SIMPLE_RECIPE, ModelConfig,
+                     Recipe)
 from .data import LANGUAGES, Example, Split, line_to_tensor
 from .metrics import log_probs_and_targets
 from .ngrams import ngram_vocabulary
@@ -142,7 +143,7 @@ class History:
     best_epoch: int = 0
 
 
-def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Recipe = FINAL_RECIPE,
+def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Recipe = SIMPLE_RECIPE,
         generator: torch.Generator | None = None, progress: bool = False) -> History:
     """Train `model` on `train` as `recipe` says; after every epoch, measure the loss on `val`, stop after
     `recipe.patience` epochs without a better one, and restore the best weights. `generator` orders the batches."""
