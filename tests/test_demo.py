@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from rnn_tutorial.checkpoints import save_checkpoint
-from rnn_tutorial.config import SIMPLE_MODEL, ModelConfig
+from rnn_tutorial.config import NOTEBOOK_CHECKPOINT, SIMPLE_MODEL, ModelConfig
 from rnn_tutorial.data import ALPHABET, LANGUAGES, read_lines
 from rnn_tutorial.export import WEIGHTS, demo_json, model_from_json, write_demo_json
 from rnn_tutorial.inference import MAX_NAME_LENGTH, adjust_logits, encode_name, predict
@@ -57,6 +57,7 @@ def exported() -> dict:
 
 def test_committed_json_is_notebook_3s_single_model(exported):
     assert exported["labels"] == list(LANGUAGES) and exported["alphabet"] == ALPHABET
+    assert exported["checkpoint"]["file"] == NOTEBOOK_CHECKPOINT  # `make demo` exports notebook 3's file
     assert ModelConfig(**exported["checkpoint"]["config"]) == SIMPLE_MODEL  # hidden 128, hand-written RNN, max readout
     assert len(exported["checkpoint"]["sha256"]) == 64
     prior = torch.tensor(exported["class_prior"])
