@@ -130,17 +130,21 @@ def test_bad_responses_are_data_errors(tmp_path, raw_server, monkeypatch, answer
     fails(tmp_path, url, match)
 
 
+def trickle(headers: bytes, count: int, pause: float):
+    """A server answer: a 200 status with `headers`, then `count` single bytes `pause` seconds apart."""
+    def answer(wfile):
+        wfile.write(b"HTTP/1.1 200 OK\r\n" + headers + b"\r\n\r\n")
+        for _ in range(count):
+            wfile.write(b"x")
+            wfile.flush()
+            time.sleep(pause)
+    return answer
+
+
 def test_a_stalled_download_is_abandoned(tmp_path, raw_server, monkeypatch):
     state, url = raw_server
 
-    def trickle(wfile):
-        wfile.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
-        for _ in range(50):
-            wfile.write(b"x")
-            wfile.flush()
-            time.sleep(0.05)
-
-    state["answer"] = trickle
+    state["answer"] = trickle(b"Connection: close", count=50, pause=0.05)
     monkeypatch.setattr(download, "DOWNLOAD_SECONDS", 0.5)
     fails(tmp_path, url, "took more than")
 
@@ -371,14 +375,7 @@ def capped_fetch(root: Path, url: str, seconds: float) -> tuple[subprocess.Compl
 def test_a_server_sending_a_byte_every_half_second_is_cut_off_at_the_cap(tmp_path, raw_server):
     state, url = raw_server
 
-    def trickle(wfile):
-        wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n")
-        for _ in range(200):
-            wfile.write(b"x")
-            wfile.flush()
-            time.sleep(0.5)
-
-    state["answer"] = trickle
+    state["answer"] = trickle(b"Content-Length: 100000\r\nConnection: close", count=200, pause=0.5)
     result, seconds = capped_fetch(tmp_path / "data", url, 2.0)
     assert result.returncode == 1 and "took more than" in result.stderr and len(result.stderr.splitlines()) == 1
     assert not (tmp_path / "data" / "names").exists()
