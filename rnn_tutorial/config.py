@@ -97,7 +97,8 @@ class Recipe:
 
 SIMPLE_MODEL = ModelConfig()  # notebook 3's main line (and the web demo): hidden 128, our hand-written RNN, max readout
 SIMPLE_RECIPE = Recipe()  # 20 epochs of Adam at 3e-3 with a cosine schedule, length buckets of 64
-# The command line's model (notebook 3, "Going deeper: a stronger model"), every choice made on the validation part:
+# The command line's model (notebook 3, section 10; "Going deeper: what each part of the final model adds" trains
+# its parts alone), every choice made on the validation part:
 # a bidirectional GRU over learned letter vectors, read by the maximum and the last states, plus a bag of the
 # name's character 1-4-grams whose logits are added; trained jointly, one seed (FINAL_SEEDS).
 FINAL_MODEL = ModelConfig(hidden_size=64, core="gru", readout="max+last", dropout=0.2, embedding_size=32,

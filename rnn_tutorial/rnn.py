@@ -245,8 +245,8 @@ class SequenceClassifier(nn.Module):
     `config.core` is "hand" (our `RNN`) or one of torch's "rnn", "gru", "lstm"; `config.readout` "last"
     classifies the state after the last step, "max" the element-wise maximum of the states over the
     sequence's steps, "max+last" both side by side. The input is letter indices (one-hot rows in effect) or
-    float rows (batch, seq, input_size). The final model (config.FINAL_MODEL, notebook 3, "Going deeper: a
-    stronger model") adds learned letter vectors (`embedding_size`), a backward core (`bidirectional`) and the
+    float rows (batch, seq, input_size). The final model (config.FINAL_MODEL, notebook 3, section 10)
+    adds learned letter vectors (`embedding_size`), a backward core (`bidirectional`) and the
     logits of an n-gram bag (`ngrams`, whose rows are the n-grams of `ngram_vocabulary`).
     """
 
