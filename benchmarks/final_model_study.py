@@ -3,8 +3,8 @@
     python benchmarks/final_model_study.py                                   # every variant, seeds 0 1 2
     python benchmarks/final_model_study.py --variants gru bag --seeds 0 1 2 3
 
-Every variant is `config.FINAL_MODEL` trained by `training.fit` with `config.FINAL_RECIPE`, seeded as
-`training.train_final_model` seeds it, with one thing changed. The test part is never read. For each variant
+Every variant is `config.FINAL_MODEL` with one thing changed, trained by `training.train_seeded` with
+`config.FINAL_RECIPE`, as `training.train_final_model` trains it. The test part is never read. For each variant
 the table gives the mean over the seeds of validation accuracy and macro-F1 at tau = 0 (the model as it is)
 and with tau chosen per run by `inference.choose_tau` on the same validation names. README.md quotes it
 ("How the final model was chosen"); notebook 3's deeper section trains the first three variants for one seed.
@@ -17,30 +17,17 @@ import time
 from dataclasses import replace
 
 import torch
-from torch import nn
 
 from rnn_tutorial.batching import eval_loader
 from rnn_tutorial.config import FINAL_MODEL, FINAL_RECIPE, ModelConfig
 from rnn_tutorial.data import class_prior, load_split
 from rnn_tutorial.inference import adjust_logits, choose_tau
 from rnn_tutorial.metrics import log_probs_and_targets, score
-from rnn_tutorial.ngrams import MAX_N, NgramBag, decode, ngram_vocabulary
+from rnn_tutorial.ngrams import MAX_N, NgramBagClassifier, ngram_vocabulary
 from rnn_tutorial.rnn import SequenceClassifier
-from rnn_tutorial.seeding import set_seed
-from rnn_tutorial.training import fit
+from rnn_tutorial.training import train_seeded
 
 ENSEMBLE_OFFSET = 100  # the second member of a two-model ensemble trains with seed + 100
-
-
-class NgramsAlone(nn.Module):
-    """The final model without its GRU: (batch, seq) letter indices, (batch,) lengths -> (batch, 18) log-probs."""
-
-    def __init__(self, vocabulary: list[str]):
-        super().__init__()
-        self.bag = NgramBag(vocabulary)
-
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        return torch.log_softmax(self.bag(decode(x, lengths)), dim=1)
 
 
 def with_bag(config: ModelConfig, names: list[str], min_count: int = 1, max_n: int = MAX_N) -> SequenceClassifier:
@@ -54,7 +41,7 @@ def with_bag(config: ModelConfig, names: list[str], min_count: int = 1, max_n: i
 VARIANTS = {  # name -> (what it is, names -> untrained model)
     "final": ("the final model: GRU and n-gram bag", lambda names: with_bag(FINAL_MODEL, names)),
     "gru": ("the GRU alone", lambda names: SequenceClassifier(replace(FINAL_MODEL, ngrams=False))),
-    "bag": ("the n-gram bag alone", lambda names: NgramsAlone(ngram_vocabulary(names))),
+    "bag": ("the n-gram bag alone", lambda names: NgramBagClassifier(ngram_vocabulary(names))),
     "ensemble2": ("two final models, log-probs averaged", lambda names: with_bag(FINAL_MODEL, names)),
     "min_count2": ("bag of n-grams in >= 2 training names", lambda names: with_bag(FINAL_MODEL, names, min_count=2)),
     "ngrams1to5": ("bag of 1-5-grams", lambda names: with_bag(FINAL_MODEL, names, max_n=5)),
@@ -66,9 +53,7 @@ def validation_log_probs(variant: str, seed: int, split) -> tuple[torch.Tensor, 
     """Train `variant` with `seed`; its (n_val, 18) validation log-probs, targets, and CPU seconds of training."""
     names = [name for name, _ in split.train]
     start = time.process_time()
-    generator = set_seed(seed)
-    model = VARIANTS[variant][1](names)
-    fit(model, split.train, split.val, FINAL_RECIPE, generator=generator)
+    model, _ = train_seeded(lambda: VARIANTS[variant][1](names), split, seed, FINAL_RECIPE)
     seconds = time.process_time() - start
     log_probs, targets = log_probs_and_targets(model, eval_loader(split.val))
     return log_probs, targets, seconds

@@ -93,3 +93,15 @@ class NgramBag(nn.Module):
         offsets = torch.tensor([0] + [len(r) for r in rows[:-1]]).cumsum(0)
         flat = torch.tensor([i for r in rows for i in r], dtype=torch.long)
         return self.weights(flat, offsets)
+
+
+class NgramBagClassifier(nn.Module):
+    """The final model without its recurrent core (notebook 3, "what each part of the final model adds"):
+    (batch, seq) letter indices, (batch,) lengths -> (batch, n_labels) log-probabilities of the n-gram bag alone."""
+
+    def __init__(self, vocabulary: list[str], n_labels: int = len(LANGUAGES)):
+        super().__init__()
+        self.bag = NgramBag(vocabulary, n_labels)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(self.bag(decode(x, lengths)), dim=1)

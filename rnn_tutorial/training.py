@@ -170,18 +170,26 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Reci
 
 # ---- the final model ------------------------------------------------------------------------
 
+def train_seeded(make_model: Callable[[], nn.Module], split: Split, seed: int, recipe: Recipe = FINAL_RECIPE,
+                 progress: bool = False) -> tuple[nn.Module, History]:
+    """`set_seed(seed)`, then `make_model()`, then `fit` on split.train with split.val for stopping: the one order
+    every final-model run follows (the seed fixes the initial weights, the batch order and dropout's draws)."""
+    generator = set_seed(seed)
+    model = make_model()
+    return model, fit(model, split.train, split.val, recipe, generator=generator, progress=progress)
+
+
 def train_final_model(split: Split, seeds: Iterable[int] = FINAL_SEEDS, config: ModelConfig = FINAL_MODEL,
                       recipe: Recipe = FINAL_RECIPE, progress: bool = False,
                       on_seed: Callable[[int, SequenceClassifier, History], None] | None = None) -> SequenceClassifier:
-    """One model per seed, each `fit` on split.train with split.val for stopping, merged into one when there
-    are several (`SequenceClassifier.merge`). `on_seed(seed, model, history)` sees each model as it is done.
-    A model with n-grams gets the vocabulary of the training names' n-grams."""
+    """One model per seed (`train_seeded`), merged into one when there are several (`SequenceClassifier.merge`).
+    `on_seed(seed, model, history)` sees each model as it is done. A model with n-grams gets the vocabulary of
+    the training names' n-grams."""
     vocabulary = ngram_vocabulary([name for name, _ in split.train]) if config.ngrams else None
     models = []
     for seed in seeds:
-        generator = set_seed(seed)
-        model = SequenceClassifier(config, ngram_vocabulary=vocabulary)
-        history = fit(model, split.train, split.val, recipe, generator=generator, progress=progress)
+        model, history = train_seeded(lambda: SequenceClassifier(config, ngram_vocabulary=vocabulary), split, seed,
+                                      recipe, progress)
         if on_seed is not None:
             on_seed(seed, model, history)
         models.append(model)

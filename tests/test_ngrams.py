@@ -11,8 +11,8 @@ from rnn_tutorial.checkpoints import CheckpointError, load_checkpoint, save_chec
 from rnn_tutorial.config import FINAL_MODEL
 from rnn_tutorial.data import LANGUAGES, name_to_indices, targets_of
 from rnn_tutorial.metrics import majority_baseline, score
-from rnn_tutorial.ngrams import (NgramBag, baseline_log_probs, char_ngrams, decode, evaluate_baseline,
-                                 ngram_baseline, ngram_vocabulary)
+from rnn_tutorial.ngrams import (NgramBag, NgramBagClassifier, baseline_log_probs, char_ngrams, decode,
+                                 evaluate_baseline, ngram_baseline, ngram_vocabulary)
 from rnn_tutorial.rnn import SequenceClassifier
 
 POLISH, RUSSIAN, IRISH = (LANGUAGES.index(lang) for lang in ("Polish", "Russian", "Irish"))
@@ -180,3 +180,14 @@ def test_a_checkpoint_without_its_vocabulary_is_refused(tmp_path):
     torch.save(raw, path)
     with pytest.raises(CheckpointError, match="vocabulary is missing"):
         load_checkpoint(path)
+
+
+def test_the_bag_classifier_gives_the_bags_log_probabilities_for_the_names_spelled():
+    names = ["Rossi", "Li"]
+    model = NgramBagClassifier(ngram_vocabulary(["Rossi", "Lin", "Nowak"]))
+    torch.nn.init.normal_(model.bag.weights.weight)
+    x, lengths, _ = collate_names([(name_to_indices(n), 0) for n in names])
+    log_probs = model(x, lengths)
+    assert log_probs.shape == (2, len(LANGUAGES))
+    torch.testing.assert_close(log_probs, torch.log_softmax(model.bag(names), dim=1))
+    torch.testing.assert_close(log_probs.exp().sum(1), torch.ones(2))

@@ -15,7 +15,7 @@ from rnn_tutorial.data import LANGUAGES, N_LETTERS, line_to_tensor
 from rnn_tutorial.metrics import log_probs_and_targets
 from rnn_tutorial.rnn import SequenceClassifier, RNNDemo
 from rnn_tutorial.training import (article_log_probs, article_step, fit, random_training_example, train_article,
-                                   train_epoch, train_final_model, training_loss)
+                                   train_epoch, train_final_model, train_seeded, training_loss)
 from rnn_tutorial.seeding import set_seed
 
 
@@ -128,6 +128,23 @@ def test_the_final_model_merges_one_model_per_seed(split):
     with torch.no_grad():
         logits = [model.h2o(model.features(x, lengths)) for _, model in seen]
         assert torch.allclose(merged.h2o(merged.features(x, lengths)), sum(logits) / 2, atol=1e-5)
+
+
+def test_train_seeded_seeds_before_it_builds_and_trains(split):
+    small = dataclasses.replace(split, train=split.train[::20], val=split.val[::8])
+    recipe = Recipe(epochs=1, buckets=False)
+    built = []
+
+    def make_model():
+        built.append(torch.randn(2))  # the draw right after seeding: the same for every call with one seed
+        return SequenceClassifier(ModelConfig(8))
+
+    a, history = train_seeded(make_model, small, 5, recipe)
+    b, _ = train_seeded(make_model, small, 5, recipe)
+    c, _ = train_seeded(make_model, small, 6, recipe)
+    assert torch.equal(built[0], built[1]) and not torch.equal(built[0], built[2])
+    assert torch.equal(a.h2o.weight, b.h2o.weight) and not torch.equal(a.h2o.weight, c.h2o.weight)
+    assert history.best_epoch == 1 and len(history.val_loss) == 1
 
 
 def test_a_nan_loss_stops_the_articles_loop_too():
