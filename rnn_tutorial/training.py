@@ -135,6 +135,9 @@ def make_optimizer(model: nn.Module, recipe: Recipe) -> tuple[torch.optim.Optimi
     return optimizer, None
 
 
+OptimizerFactory = Callable[[nn.Module, Recipe], tuple[torch.optim.Optimizer, Schedule | None]]
+
+
 @dataclass
 class History:
     """Per-epoch record of a `fit`; `best_epoch` is the one whose weights were kept (1-based)."""
@@ -144,12 +147,14 @@ class History:
 
 
 def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Recipe = SIMPLE_RECIPE,
-        generator: torch.Generator | None = None, progress: bool = False) -> History:
+        generator: torch.Generator | None = None, progress: bool = False,
+        new_optimizer: OptimizerFactory = make_optimizer) -> History:
     """Train `model` on `train` as `recipe` says; after every epoch, measure the loss on `val`, stop after
-    `recipe.patience` epochs without a better one, and restore the best weights. `generator` orders the batches."""
+    `recipe.patience` epochs without a better one, and restore the best weights. `generator` orders the batches;
+    `new_optimizer(model, recipe)` gives the optimizer and schedule (Adam and cosine unless a study swaps them)."""
     batches = train_loader(train, recipe, generator)
     val_loader = eval_loader(val)
-    optimizer, scheduler = make_optimizer(model, recipe)
+    optimizer, scheduler = new_optimizer(model, recipe)
     history, best_state = History(), None
     epoch_range = range(1, recipe.epochs + 1)
     if progress:
@@ -171,12 +176,13 @@ def fit(model: nn.Module, train: list[Example], val: list[Example], recipe: Reci
 # ---- the final model ------------------------------------------------------------------------
 
 def train_seeded(make_model: Callable[[], nn.Module], split: Split, seed: int, recipe: Recipe = FINAL_RECIPE,
-                 progress: bool = False) -> tuple[nn.Module, History]:
+                 progress: bool = False, new_optimizer: OptimizerFactory = make_optimizer) -> tuple[nn.Module, History]:
     """`set_seed(seed)`, then `make_model()`, then `fit` on split.train with split.val for stopping: the one order
     every final-model run follows (the seed fixes the initial weights, the batch order and dropout's draws)."""
     generator = set_seed(seed)
     model = make_model()
-    return model, fit(model, split.train, split.val, recipe, generator=generator, progress=progress)
+    return model, fit(model, split.train, split.val, recipe, generator=generator, progress=progress,
+                      new_optimizer=new_optimizer)
 
 
 def train_final_model(split: Split, seeds: Iterable[int] = FINAL_SEEDS, config: ModelConfig = FINAL_MODEL,

@@ -165,3 +165,23 @@ def test_label_smoothing_aims_at_1_minus_s_plus_s_over_n_labels():
     expected = -(smoothed_target * log_probs).sum(dim=1).mean()
     torch.testing.assert_close(training_loss(log_probs, targets, 0.1), expected)
     assert torch.equal(training_loss(log_probs, targets), torch.nn.functional.nll_loss(log_probs, targets))
+
+
+def test_train_seeded_and_fit_take_their_optimizer_from_new_optimizer(split):
+    small = dataclasses.replace(split, train=split.train[::20], val=split.val[::8])
+    seen = []
+
+    def frozen(model, recipe):  # an optimizer that never moves a weight
+        seen.append(recipe)
+        return torch.optim.SGD(model.parameters(), lr=0.0), None
+
+    def make_model():
+        return SequenceClassifier(ModelConfig(8))
+
+    recipe = Recipe(epochs=2, buckets=False)
+    trained, _ = train_seeded(make_model, small, 5, recipe, new_optimizer=frozen)
+    set_seed(5)
+    untrained = make_model()
+    assert seen == [recipe]
+    for (key, a), (_, b) in zip(trained.state_dict().items(), untrained.state_dict().items()):
+        assert torch.equal(a, b), key
