@@ -157,3 +157,14 @@ def test_env_variable_overrides_official_url(tmp_path, archive_bytes, monkeypatc
 def test_the_downloaders_table_covers_exactly_the_lesson_languages():
     from rnn_tutorial.data import LANGUAGES
     assert tuple(sorted(EXPECTED)) == LANGUAGES  # the label set is the lesson's; the checksums follow it
+
+
+def test_the_offline_archive_holds_the_archives_names_files(archive_bytes):
+    from conftest import zipped_names_on_disk  # the fallback when neither the variable nor a data.zip is there
+    on_disk = zipped_names_on_disk()
+    if on_disk is None:
+        pytest.skip("data/names/ holds no verified copy")
+    with zipfile.ZipFile(io.BytesIO(on_disk)) as ours, zipfile.ZipFile(io.BytesIO(archive_bytes)) as theirs:
+        for lang in EXPECTED:
+            member = f"data/names/{lang}.txt"
+            assert ours.read(member) == theirs.read(member), lang
