@@ -35,8 +35,6 @@ from rnn_tutorial.training import OptimizerFactory, make_optimizer, train_epoch,
 ENSEMBLE_OFFSET = 100  # the second member of a two-model ensemble trains with seed + 100
 REFIT_FRACTION = 8 / 9  # the refit study's smaller training set: about as many names fewer as validation holds
 SUBSET_SEED_OFFSET = 1000  # which names the refit study keeps: random.Random(1000 + seed)
-
-
 NGRAM_DROPOUT = 0.2  # the "ngram_dropout" variant drops each n-gram occurrence with this probability
 
 
@@ -59,9 +57,7 @@ class WeightedBag(NgramBag):
         self.rule = rule
 
     def forward(self, names: list[str]) -> torch.Tensor:
-        rows = [self.rows(name) for name in names]
-        offsets = torch.tensor([0] + [len(r) for r in rows[:-1]]).cumsum(0)
-        flat = torch.tensor([i for r in rows for i in r], dtype=torch.long)
+        rows, flat, offsets = self.occurrences(names)
         if self.rule == "sqrt":
             weights = torch.tensor([len(r) ** -0.5 for r in rows for _ in r])
         elif self.rule == "dropout" and self.training:

@@ -87,11 +87,15 @@ class NgramBag(nn.Module):
             self._cache[name] = [self.index[g] for g in char_ngrams(name, self.max_n) if g in self.index]
         return self._cache[name]
 
-    def forward(self, names: list[str]) -> torch.Tensor:
-        """A list of `batch` names -> (batch, n_labels) logits."""
+    def occurrences(self, names: list[str]) -> tuple[list[list[int]], torch.Tensor, torch.Tensor]:
+        """Each name's rows; all of them in one (n_occurrences,) tensor; where each name's start in it (batch,)."""
         rows = [self.rows(name) for name in names]
         offsets = torch.tensor([0] + [len(r) for r in rows[:-1]]).cumsum(0)
-        flat = torch.tensor([i for r in rows for i in r], dtype=torch.long)
+        return rows, torch.tensor([i for r in rows for i in r], dtype=torch.long), offsets
+
+    def forward(self, names: list[str]) -> torch.Tensor:
+        """A list of `batch` names -> (batch, n_labels) logits."""
+        _, flat, offsets = self.occurrences(names)
         return self.weights(flat, offsets)
 
 
