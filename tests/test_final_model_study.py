@@ -148,3 +148,24 @@ def test_train_for_epochs_is_fit_without_stopping(split):
                              Recipe(epochs=1, label_smoothing=0.1))
     for (key, a), (_, b) in zip(refit.state_dict().items(), fitted.state_dict().items()):
         assert torch.equal(a, b), key
+
+
+def test_the_averaging_variants_average_log_probs_and_add_their_seconds(monkeypatch):
+    calls = []
+
+    def fake(variant, seed, split):
+        calls.append(seed)
+        return torch.log_softmax(torch.full((2, 18), float(seed)).tril(), dim=1), torch.tensor([0, 1]), 1.0
+
+    monkeypatch.setattr(study, "validation_log_probs", fake)
+    own = fake("final", 3, None)[0]
+    baseline = torch.log_softmax(torch.eye(2, 18), dim=1)
+    log_probs, _, seconds = study.variant_log_probs("with_baseline", 3, None, (baseline, 2.5))
+    assert torch.allclose(log_probs, torch.log_softmax((own + baseline) / 2, dim=1)) and seconds == 3.5
+    calls.clear()
+    log_probs, _, seconds = study.variant_log_probs("ensemble2", 3, None)
+    other = fake("final", 3 + study.ENSEMBLE_OFFSET, None)[0]
+    assert calls[:2] == [3, 3 + study.ENSEMBLE_OFFSET] and seconds == 2.0
+    assert torch.allclose(log_probs, torch.log_softmax((own + other) / 2, dim=1))
+    log_probs, _, seconds = study.variant_log_probs("final", 3, None)
+    assert torch.equal(log_probs, own) and seconds == 1.0
